@@ -1,0 +1,451 @@
+// The kiosk screens: renders the agent's `state` messages and reports what the citizen did
+// (docs/ui-protocol.md, version 1). The agent decides everything; this page only shows.
+
+import * as i18n from './i18n.js';
+import { Link, takeToken, reloadWithToken, PROTOCOL_VERSION } from './link.js';
+import * as pin from './pin.js';
+
+const PHASES = new Set(['starting', 'idle', 'reading', 'pin', 'verifying', 'connecting',
+  'session', 'ending', 'goodbye', 'error', 'out_of_order']);
+const ERROR_CODES = new Set(['card_unreadable', 'card_unsupported', 'card_expired',
+  'pin_blocked', 'portal_unavailable', 'portal_untrusted', 'client_cert_refused',
+  'reader_missing', 'out_of_order']);
+const GOODBYE_REASONS = new Set(['card_removed', 'idle_timeout', 'ended', 'max_length',
+  'shutdown', 'cancelled']);
+// Errors with no card in the reader to take: no Finish button.
+const NO_CARD_ERRORS = new Set(['reader_missing', 'out_of_order']);
+const WAIT_SCREENS = new Set(['starting', 'reading', 'verifying', 'connecting', 'ending']);
+const SLOW_AFTER_MS = 10000;
+const ACTIVITY_INTERVAL_MS = 1000;
+const MAX_NAME_LENGTH = 120;
+// The portal runs scripts and forms and keeps its own cookies (its origin differs from the
+// UI's, so allow-same-origin gives it no access to this page), but it may not navigate the
+// top window, open windows or dialogs, or download. allow-same-origin is only safe while the
+// portal's origin differs from the UI's: portalURL() refuses the UI's own origin.
+const PORTAL_SANDBOX = 'allow-scripts allow-same-origin allow-forms';
+
+const $ = (id) => document.getElementById(id);
+
+let token = '';
+let link = null;
+let last = null; // the last state rendered, or null while disconnected
+let lastSeq = -1;
+let shownKey = ''; // phase and error code of the screen on show: focus moves when it changes
+let lastActivity = 0;
+let warningOpenedAt = 0;
+let timers = { slow: 0, session: 0, warning: 0 };
+const prefs = { largeText: false, highContrast: false };
+
+async function main() {
+  try {
+    await i18n.loadCatalogs();
+  } catch {
+    // Without catalogs the screens show their keys; the kiosk still works.
+  }
+  token = takeToken();
+  i18n.apply();
+  buildLanguageButtons();
+  wireControls();
+  pin.setup({
+    onSubmit: (p) => send({ type: 'pin', pin: p }),
+    onCancel: () => send({ type: 'cancel' }),
+    onAnnounce: announce,
+  });
+  showDisconnected();
+  document.body.dataset.ready = 'true';
+  link = new Link(token, {
+    onOpen: () => {
+      lastSeq = -1;
+      document.body.dataset.connected = 'true';
+    },
+    onMessage,
+    onClose: () => {
+      document.body.dataset.connected = 'false';
+      showDisconnected();
+    },
+  });
+  link.start();
+}
+
+function send(msg) {
+  return link ? link.send(msg) : false;
+}
+
+function onMessage(msg) {
+  if (msg.v !== PROTOCOL_VERSION) {
+    // A newer agent: load its page. Delay so a broken agent cannot spin the page.
+    link.stop();
+    setTimeout(() => reloadWithToken(token), 1000);
+    return;
+  }
+  switch (msg.type) {
+    case 'state':
+      if (!Number.isInteger(msg.seq) || msg.seq <= lastSeq) return;
+      lastSeq = msg.seq;
+      render(msg);
+      break;
+    case 'wipe':
+      wipe();
+      break;
+    case 'error':
+      // The agent refused something we sent; let the citizen try again.
+      pin.clear();
+      break;
+    default:
+      break;
+  }
+}
+
+// --- rendering ---------------------------------------------------------------------------
+
+function render(state) {
+  const phase = PHASES.has(state.phase) ? state.phase : 'error';
+  const prev = last;
+  last = state;
+
+  if (typeof state.lang === 'string' && state.lang !== i18n.language() && i18n.setLanguage(state.lang)) {
+    i18n.apply();
+    updateLanguageButtons();
+  }
+  const langChanged = prev && prev.lang !== state.lang;
+  if (phase === 'idle' && prev && prev.phase !== 'idle' && prev.phase !== 'starting') resetPrefs();
+  if (phase !== 'session') {
+    removePortal();
+    closeWarning();
+    stopTimer('session');
+  }
+
+  let screen = phase;
+  let code = '';
+  let message = '';
+  let assertive = false;
+  switch (phase) {
+    case 'pin': {
+      const changed = !prev || prev.phase !== 'pin' || langChanged ||
+        JSON.stringify(prev.pin) !== JSON.stringify(state.pin);
+      const wrong = pin.show(state.pin, { changed });
+      if (wrong && changed) {
+        message = wrong;
+        assertive = true;
+      }
+      break;
+    }
+    case 'session':
+      showSession(state);
+      break;
+    case 'ending':
+      $('ending-reason').textContent = goodbyeReason(state);
+      break;
+    case 'goodbye': {
+      const reason = state.goodbye && state.goodbye.reason;
+      $('goodbye-title').textContent = i18n.t(reason === 'card_removed' ? 'goodbye.titleCardOut' : 'goodbye.title');
+      $('goodbye-reason').textContent = goodbyeReason(state);
+      break;
+    }
+    case 'error':
+    case 'out_of_order': {
+      screen = 'error';
+      code = state.error && ERROR_CODES.has(state.error.code) ? state.error.code
+        : (phase === 'out_of_order' ? 'out_of_order' : 'unknown');
+      $('error-title').textContent = i18n.t(`error.${code}.title`);
+      $('error-body').textContent = i18n.t(`error.${code}.body`);
+      $('error-finish').hidden = phase === 'out_of_order' || NO_CARD_ERRORS.has(code);
+      assertive = true;
+      break;
+    }
+    default:
+      break;
+  }
+  if (phase !== 'pin') pin.clear();
+
+  document.body.dataset.phase = phase;
+  document.body.dataset.lang = i18n.language();
+  const key = `${screen}/${code}`;
+  const moved = key !== shownKey;
+  showScreen(screen, moved);
+  if (moved || langChanged) {
+    const heading = currentHeading();
+    announce(message || `${heading.textContent}. ${screenSummary(screen)}`, assertive);
+  } else if (message) {
+    announce(message, assertive);
+  }
+  shownKey = key;
+}
+
+function goodbyeReason(state) {
+  const r = state.goodbye && state.goodbye.reason;
+  return GOODBYE_REASONS.has(r) ? i18n.t(`goodbye.reason.${r}`) : '';
+}
+
+function showScreen(screen, moved) {
+  for (const s of document.querySelectorAll('main > .screen')) {
+    s.hidden = s.id !== `screen-${screen}`;
+  }
+  const section = $(`screen-${screen}`);
+  placePrefs(section);
+  document.title = `${currentHeading().textContent} – ${i18n.t('app.title')}`;
+  if (!moved) return;
+  stopTimer('slow');
+  for (const p of document.querySelectorAll('.slow')) p.hidden = true;
+  if (WAIT_SCREENS.has(screen)) {
+    timers.slow = setTimeout(() => {
+      const slow = section.querySelector('.slow');
+      if (slow) {
+        slow.hidden = false;
+        announce(slow.textContent, false);
+      }
+    }, SLOW_AFTER_MS);
+  }
+  if (!$('idle-warning').open) currentHeading().focus();
+}
+
+function currentHeading() {
+  const section = document.querySelector('main > .screen:not([hidden])');
+  return section ? section.querySelector('h1') : $('starting-title');
+}
+
+function screenSummary(screen) {
+  const section = $(`screen-${screen}`);
+  const lead = section && section.querySelector('.lead');
+  return lead ? lead.textContent : '';
+}
+
+function showDisconnected() {
+  // The agent went away: whatever was on screen belongs to a session that is over.
+  if (last && last.phase !== 'idle' && last.phase !== 'starting') wipe();
+  last = null;
+  lastSeq = -1;
+  pin.clear();
+  removePortal();
+  closeWarning();
+  stopTimer('session');
+  document.body.dataset.phase = 'starting';
+  const moved = shownKey !== 'starting/';
+  showScreen('starting', moved);
+  if (moved) announce(`${$('starting-title').textContent}. ${screenSummary('starting')}`, false);
+  shownKey = 'starting/';
+}
+
+// --- the session -------------------------------------------------------------------------
+
+function showSession(state) {
+  const name = state.citizen && typeof state.citizen.name === 'string'
+    ? state.citizen.name.slice(0, MAX_NAME_LENGTH).trim() : '';
+  $('session-title').textContent = name ? i18n.t('session.title', { name }) : i18n.t('session.titleNoName');
+
+  const endsAt = state.session && Number.isFinite(state.session.endsAt) ? state.session.endsAt : null;
+  stopTimer('session');
+  const tick = () => {
+    $('session-time-value').textContent = endsAt === null ? '' : formatDuration(endsAt - Date.now());
+  };
+  tick();
+  if (endsAt !== null) timers.session = setInterval(tick, 1000);
+
+  const url = portalURL(state.session && state.session.portalURL);
+  const frame = $('portal-frame');
+  if (!url) {
+    removePortal();
+  } else if (!frame || frame.dataset.src !== url) {
+    removePortal();
+    const f = document.createElement('iframe');
+    f.id = 'portal-frame';
+    f.className = 'portal-frame';
+    f.setAttribute('sandbox', PORTAL_SANDBOX);
+    f.setAttribute('referrerpolicy', 'no-referrer');
+    f.setAttribute('allow', "camera 'none'; microphone 'none'; geolocation 'none'; payment 'none'; usb 'none'");
+    f.title = i18n.t('session.portal');
+    f.dataset.src = url;
+    f.src = url;
+    $('portal-holder').appendChild(f);
+  } else {
+    frame.title = i18n.t('session.portal');
+  }
+
+  const warnEnds = state.warning && Number.isFinite(state.warning.endsAt) ? state.warning.endsAt : null;
+  if (warnEnds === null) closeWarning();
+  else openWarning(warnEnds);
+}
+
+// portalURL accepts only an http URL on loopback that is not the UI's own origin (a
+// same-origin frame with allow-scripts and allow-same-origin could lift its own sandbox).
+function portalURL(s) {
+  if (typeof s !== 'string' || s.length > 2048) return '';
+  let u;
+  try {
+    u = new URL(s);
+  } catch {
+    return '';
+  }
+  if (u.protocol !== 'http:' || u.hostname !== '127.0.0.1' || u.origin === location.origin ||
+      u.username || u.password) return '';
+  return u.href;
+}
+
+function removePortal() {
+  const f = $('portal-frame');
+  if (!f) return;
+  f.src = 'about:blank';
+  f.remove();
+}
+
+function formatDuration(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
+  return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
+}
+
+function openWarning(endsAt) {
+  const dialog = $('idle-warning');
+  stopTimer('warning');
+  const tick = () => {
+    const n = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
+    $('warning-body').textContent = i18n.plural('warning.body', n);
+    $('warning-count').textContent = String(n);
+  };
+  tick();
+  timers.warning = setInterval(tick, 1000);
+  if (!dialog.open) {
+    warningOpenedAt = Date.now();
+    dialog.showModal();
+    $('warning-stay').focus();
+    announce(`${$('warning-title').textContent} ${$('warning-body').textContent}`, true);
+  }
+}
+
+function closeWarning() {
+  stopTimer('warning');
+  const dialog = $('idle-warning');
+  if (dialog.open) dialog.close();
+}
+
+function stopTimer(name) {
+  clearTimeout(timers[name]);
+  clearInterval(timers[name]);
+  timers[name] = 0;
+}
+
+// --- wipe --------------------------------------------------------------------------------
+
+// wipe forgets everything of the citizen in this page and asks the shell to clear the
+// browser's data (docs/kiosk-ui.md: window.kioskShell.wipe() returns a promise).
+function wipe() {
+  pin.clear();
+  removePortal();
+  closeWarning();
+  stopTimer('session');
+  $('session-title').textContent = '';
+  $('session-time-value').textContent = '';
+  resetPrefs();
+  try {
+    localStorage.clear();
+    sessionStorage.clear();
+  } catch {
+    // Storage may be disabled; the page never writes it anyway.
+  }
+  const shell = window.kioskShell;
+  if (shell && typeof shell.wipe === 'function') {
+    try {
+      Promise.resolve(shell.wipe()).catch(() => {});
+    } catch {
+      // The shell logs its own failures; the page carries on.
+    }
+  }
+}
+
+// --- preferences: language, larger text, high contrast ------------------------------------
+
+function placePrefs(section) {
+  const el = $('prefs');
+  const slot = section && section.querySelector('.prefs-slot');
+  if (slot) {
+    if (el.parentElement !== slot) slot.appendChild(el);
+    el.hidden = false;
+  } else {
+    el.hidden = true;
+  }
+}
+
+function buildLanguageButtons() {
+  const holder = $('prefs-languages');
+  holder.replaceChildren();
+  const langs = i18n.availableLanguages();
+  for (const code of langs) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'toggle toggle-language';
+    b.lang = code;
+    b.dataset.lang = code;
+    b.textContent = i18n.t('language.name', {}, code);
+    b.addEventListener('click', () => send({ type: 'language', lang: code }));
+    holder.appendChild(b);
+  }
+  holder.hidden = langs.length < 2;
+  updateLanguageButtons();
+}
+
+function updateLanguageButtons() {
+  for (const b of document.querySelectorAll('.toggle-language')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === i18n.language()));
+  }
+}
+
+function setPref(name, on) {
+  prefs[name] = on;
+  document.documentElement.classList.toggle('large-text', prefs.largeText);
+  document.documentElement.classList.toggle('high-contrast', prefs.highContrast);
+  $('pref-large-text').setAttribute('aria-pressed', String(prefs.largeText));
+  $('pref-high-contrast').setAttribute('aria-pressed', String(prefs.highContrast));
+}
+
+function resetPrefs() {
+  setPref('largeText', false);
+  setPref('highContrast', false);
+}
+
+// --- controls and activity --------------------------------------------------------------
+
+function wireControls() {
+  $('pref-large-text').addEventListener('click', () => setPref('largeText', !prefs.largeText));
+  $('pref-high-contrast').addEventListener('click', () => setPref('highContrast', !prefs.highContrast));
+  $('session-end').addEventListener('click', () => send({ type: 'end_session' }));
+  $('error-finish').addEventListener('click', () => send({ type: 'cancel' }));
+  $('warning-stay').addEventListener('click', () => activity(true));
+  $('idle-warning').addEventListener('cancel', (ev) => {
+    // Escape on the warning means "I'm still here", never "close the dialog and hide it".
+    ev.preventDefault();
+    activity(true);
+  });
+  for (const type of ['pointerdown', 'keydown', 'touchstart']) {
+    document.addEventListener(type, () => activity(false), { capture: true, passive: true });
+  }
+}
+
+// activity tells the agent the citizen is here, at most once a second. "I'm still here"
+// also sends when the last report was from before the warning opened.
+function activity(stillHere) {
+  if (!last || last.phase === 'starting') return;
+  const now = Date.now();
+  if (now - lastActivity < ACTIVITY_INTERVAL_MS && !(stillHere && lastActivity < warningOpenedAt)) return;
+  if (send({ type: 'activity' })) lastActivity = now;
+}
+
+// --- announcements ------------------------------------------------------------------------
+
+let announceTimer = 0;
+
+function announce(text, assertive) {
+  const region = $(assertive ? 'announce-assertive' : 'announce-polite');
+  const other = $(assertive ? 'announce-polite' : 'announce-assertive');
+  clearTimeout(announceTimer);
+  region.textContent = '';
+  other.textContent = '';
+  // A short gap makes screen readers announce a text equal to the previous one.
+  announceTimer = setTimeout(() => {
+    region.textContent = text;
+  }, 100);
+}
+
+main();

@@ -1,0 +1,255 @@
+package config
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var langRE = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+// validate checks values that decoded but may still be wrong. It runs only when decoding
+// found no problems, so that every key's type is right here.
+func validate(name string, c *Config, d *decoder) {
+	ports := map[int]string{}
+	claim := func(key string, port int) {
+		if other, ok := ports[port]; ok {
+			d.addf(d.line(key), key, "give each listener its own port",
+				"port %d is also used by %s", port, other)
+			return
+		}
+		ports[port] = key
+	}
+
+	if port, ok := loopbackListen(d, "ui.listen", c.UI.Listen, "127.0.0.1:8470"); ok {
+		claim("ui.listen", port)
+	}
+	if c.UI.URLFile == "" || !filepath.IsAbs(c.UI.URLFile) {
+		d.addf(d.line("ui.url_file"), "ui.url_file", "use an absolute path such as /run/smartpath/ui-url",
+			"%q is not an absolute path", c.UI.URLFile)
+	}
+	if len(c.UI.Languages) == 0 {
+		d.addf(d.line("ui.languages"), "ui.languages", "list at least one, e.g. [en, el]", "no languages")
+	}
+	for i, l := range c.UI.Languages {
+		if !langRE.MatchString(l) {
+			d.addf(d.line("ui.languages"), fmt.Sprintf("ui.languages[%d]", i),
+				"use lower-case ISO 639-1 codes such as en or el", "%q is not a language code", l)
+		}
+	}
+	if !slices.Contains(c.UI.Languages, c.UI.DefaultLanguage) {
+		d.addf(d.line("ui.default_language"), "ui.default_language",
+			"pick one of ui.languages", "%q is not in ui.languages %v", c.UI.DefaultLanguage, c.UI.Languages)
+	}
+
+	// Portal.
+	origins := map[string]string{}
+	if home, err := httpsURL(c.Portal.Home, true); err != nil {
+		d.add(d.line("portal.home"), "portal.home", err, "use the portal's https:// address, e.g. https://portal.council.example/")
+	} else {
+		origins[originOf(home)] = "portal.home"
+	}
+	for i, o := range c.Portal.Origins {
+		key := fmt.Sprintf("portal.origins[%d]", i)
+		u, err := httpsURL(o, false)
+		if err != nil {
+			d.add(d.line("portal.origins"), key, err, "write just the origin, e.g. https://sso.council.example")
+			continue
+		}
+		if other, dup := origins[originOf(u)]; dup {
+			d.addf(d.line("portal.origins"), key, "list each origin once",
+				"%s is already served for %s", originOf(u), other)
+			continue
+		}
+		origins[originOf(u)] = key
+	}
+	if err := checkCAFile(name, &c.Portal.CAFile); err != nil {
+		d.add(d.line("portal.ca_file"), "portal.ca_file", err, "set it to the council's CA bundle (PEM)")
+	}
+	if ip, err := netip.ParseAddr(c.Portal.ListenHost); err != nil || !ip.IsLoopback() {
+		d.addf(d.line("portal.listen_host"), "portal.listen_host",
+			"use 127.0.0.1: the agent listens on loopback only", "%q is not a loopback IP address", c.Portal.ListenHost)
+	}
+	n := 1 + len(c.Portal.Origins)
+	if c.Portal.FirstPort < 1 || c.Portal.FirstPort+n-1 > 65535 {
+		d.addf(d.line("portal.first_port"), "portal.first_port",
+			"use a free port such as 8471; the proxy needs one port per portal origin",
+			"%d leaves no room for %d port(s)", c.Portal.FirstPort, n)
+	} else {
+		for i := 0; i < n; i++ {
+			key := "portal.first_port"
+			if i > 0 {
+				key = fmt.Sprintf("portal.first_port (+%d for portal.origins[%d])", i, i-1)
+			}
+			if other, ok := ports[c.Portal.FirstPort+i]; ok {
+				d.addf(d.line("portal.first_port"), key, "give each listener its own port",
+					"port %d is also used by %s", c.Portal.FirstPort+i, other)
+				continue
+			}
+			ports[c.Portal.FirstPort+i] = key
+		}
+	}
+	positive(d, "portal.connect_timeout", c.Portal.ConnectTimeout, 5*time.Minute)
+	positive(d, "portal.response_header_timeout", c.Portal.ResponseHeaderTimeout, 10*time.Minute)
+
+	// Session.
+	s := c.Session
+	positive(d, "session.idle_timeout", s.IdleTimeout, 24*time.Hour)
+	positive(d, "session.idle_warning", s.IdleWarning, 24*time.Hour)
+	positive(d, "session.max_length", s.MaxLength, 24*time.Hour)
+	positive(d, "session.goodbye_after", s.GoodbyeAfter, time.Hour)
+	if s.IdleWarning > 0 && s.IdleWarning >= s.IdleTimeout {
+		d.addf(d.line("session.idle_warning"), "session.idle_warning",
+			"make it shorter than session.idle_timeout (it is the end of it)",
+			"%s is not shorter than session.idle_timeout %s", s.IdleWarning, s.IdleTimeout)
+	}
+	if s.MaxLength > 0 && s.MaxLength < s.IdleTimeout {
+		d.addf(d.line("session.max_length"), "session.max_length",
+			"make it at least session.idle_timeout", "%s is shorter than session.idle_timeout %s", s.MaxLength, s.IdleTimeout)
+	}
+	if s.PINMin < 4 || s.PINMin > 8 {
+		d.addf(d.line("session.pin_min"), "session.pin_min", "PIV PINs are 4 to 8 digits; the usual is 6", "%d is out of range", s.PINMin)
+	}
+	if s.PINMax < 4 || s.PINMax > 8 {
+		d.addf(d.line("session.pin_max"), "session.pin_max", "PIV PINs are at most 8 digits", "%d is out of range", s.PINMax)
+	} else if s.PINMin > s.PINMax {
+		d.addf(d.line("session.pin_max"), "session.pin_max", "make it at least session.pin_min",
+			"%d is less than session.pin_min %d", s.PINMax, s.PINMin)
+	}
+
+	// Card.
+	c.Card.Slot = strings.ToLower(c.Card.Slot)
+	if !slices.Contains([]string{"9a", "9c", "9d", "9e"}, c.Card.Slot) {
+		d.addf(d.line("card.slot"), "card.slot", "use 9a, the PIV authentication key",
+			"%q is not a PIV key slot", c.Card.Slot)
+	}
+	if len(c.Card.Reader) > 256 {
+		d.addf(d.line("card.reader"), "card.reader", "use a short part of the reader's name", "too long")
+	}
+
+	// Admin and log.
+	if port, ok := loopbackListen(d, "admin.listen", c.Admin.Listen, "127.0.0.1:8479"); ok {
+		claim("admin.listen", port)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		d.addf(d.line("log.level"), "log.level", "use debug, info, warn or error", "%q is not a log level", c.Log.Level)
+	}
+	if !slices.Contains([]string{"json", "text"}, c.Log.Format) {
+		d.addf(d.line("log.format"), "log.format", "use json (for journald and collectors) or text", "%q is not a log format", c.Log.Format)
+	}
+}
+
+// loopbackListen checks a host:port listen address on a loopback IP.
+func loopbackListen(d *decoder, key, addr, example string) (int, bool) {
+	hint := "use " + example + ": the agent listens on loopback only"
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		d.addf(d.line(key), key, hint, "%q is not host:port", addr)
+		return 0, false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() {
+		d.addf(d.line(key), key, hint, "%q is not a loopback IP address", host)
+		return 0, false
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		d.addf(d.line(key), key, hint, "%q is not a port number (1-65535)", portStr)
+		return 0, false
+	}
+	return port, true
+}
+
+func positive(d *decoder, key string, v, max time.Duration) {
+	if v <= 0 || v > max {
+		d.addf(d.line(key), key, "", "%s is out of range (more than 0, at most %s)", v, max)
+	}
+}
+
+// httpsURL parses an https URL; with path false it must be a bare origin.
+func httpsURL(s string, path bool) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URL", s)
+	}
+	switch {
+	case u.Scheme != "https":
+		return nil, fmt.Errorf("%q is not an https URL", s)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("%q has no host", s)
+	case u.User != nil:
+		return nil, fmt.Errorf("%q carries a user name or password", s)
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return nil, fmt.Errorf("%q has a #fragment", s)
+	case !path && ((u.Path != "" && u.Path != "/") || u.RawQuery != ""):
+		return nil, fmt.Errorf("%q is not a bare origin (it has a path or query)", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q has a bad port", s)
+		}
+	}
+	return u, nil
+}
+
+func originOf(u *url.URL) string {
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if p := u.Port(); p != "" && p != "443" {
+		host += ":" + p
+	}
+	return "https://" + host
+}
+
+// checkCAFile resolves a relative path against the config file's directory and checks that
+// the file holds at least one certificate.
+func checkCAFile(configName string, path *string) error {
+	if *path == "" {
+		return errors.New("is empty")
+	}
+	if !filepath.IsAbs(*path) {
+		*path = filepath.Join(filepath.Dir(configName), *path)
+	}
+	f, err := os.Open(*path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 4<<20))
+	if err != nil {
+		return err
+	}
+	found := 0
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return fmt.Errorf("%s: a certificate does not parse: %w", *path, err)
+		}
+		found++
+	}
+	if found == 0 {
+		return fmt.Errorf("%s: no PEM certificate in it", *path)
+	}
+	return nil
+}

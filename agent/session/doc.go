@@ -1,0 +1,36 @@
+// Package session is the citizen's session: a pure state machine and the driver that runs it.
+//
+// # The state machine
+//
+// [Next] computes the next [State] and the [Effect] values to carry out from the current
+// state and one [Input]. It does no I/O and never reads the clock: times arrive inside inputs.
+// The phases are those of docs/ui-protocol.md:
+//
+//	starting ─▶ idle ─card in─▶ reading ─▶ pin ─PIN─▶ verifying ─ok─▶ connecting ─▶ session
+//	               ▲                        ▲ wrong │ blocked            │ failed      │
+//	               │                        └───────┤                    ▼             ▼
+//	               │                                └──────────────▶  error        ending
+//	               └──── card removed (from any phase) ◀── goodbye ◀───────────────────┘
+//
+// The security rules of DESIGN.md are enforced here, where a table test can check them:
+//
+//   - One PIN submission yields at most one [VerifyPIN] effect, only in phase pin; a PIN
+//     submitted in any other phase is ignored, and no error path verifies on its own.
+//   - The PIN itself is never in a State or an Input: a [PINSubmitted] input carries only a
+//     handle; the driver holds the bytes and zeroes them after the VERIFY.
+//   - Every way out of a session (card removed, idle timeout after its warning, End session,
+//     maximum length, reader or PC/SC lost, shutdown) emits the same [Wipe] effect.
+//   - Removing the card leads to idle (with a Wipe wherever citizen data may exist); the
+//     goodbye screen is skipped when the card is already out.
+//
+// Asynchronous operations ([ReadCard], [VerifyPIN], [Connect]) carry an operation number;
+// their results are ignored unless they carry the current one, so a late answer about a card
+// that has since been removed changes nothing. Timers likewise carry a generation.
+//
+// # The driver
+//
+// A [Machine] owns one goroutine that feeds inputs to Next and carries out the effects with
+// its [Deps]: the [Card], the [Portal], the [UI] and a [Clock]. Errors from the card and the
+// portal are classified with the sentinel errors of this package ([ErrBlocked],
+// [*WrongPINError], [ErrPortalUntrusted], ...).
+package session

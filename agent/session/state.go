@@ -1,0 +1,159 @@
+package session
+
+import "time"
+
+// Phase is what the kiosk is doing; the values are the protocol's phase names.
+type Phase string
+
+const (
+	PhaseStarting   Phase = "starting"     // the agent is starting; PC/SC not yet seen
+	PhaseIdle       Phase = "idle"         // attract screen, waiting for a card
+	PhaseReading    Phase = "reading"      // reading the card's certificate and CHUID
+	PhasePIN        Phase = "pin"          // waiting for the citizen's PIN
+	PhaseVerifying  Phase = "verifying"    // VERIFY sent to the card
+	PhaseConnecting Phase = "connecting"   // opening the portal session (one card signature)
+	PhaseSession    Phase = "session"      // the portal is shown
+	PhaseEnding     Phase = "ending"       // the session is being wiped
+	PhaseGoodbye    Phase = "goodbye"      // "take your card"
+	PhaseError      Phase = "error"        // a citizen-facing error; left when the card comes out
+	PhaseOutOfOrder Phase = "out_of_order" // no reader or no PC/SC service
+)
+
+// Phases lists every phase, in protocol order.
+var Phases = []Phase{PhaseStarting, PhaseIdle, PhaseReading, PhasePIN, PhaseVerifying,
+	PhaseConnecting, PhaseSession, PhaseEnding, PhaseGoodbye, PhaseError, PhaseOutOfOrder}
+
+// ErrorCode is the protocol's error code shown in phases error and out_of_order.
+type ErrorCode string
+
+const (
+	ErrCodeNone              ErrorCode = ""
+	ErrCodeCardUnreadable    ErrorCode = "card_unreadable"
+	ErrCodeCardUnsupported   ErrorCode = "card_unsupported"
+	ErrCodeCardExpired       ErrorCode = "card_expired"
+	ErrCodePINBlocked        ErrorCode = "pin_blocked"
+	ErrCodePortalUnavailable ErrorCode = "portal_unavailable"
+	ErrCodePortalUntrusted   ErrorCode = "portal_untrusted"
+	ErrCodeClientCertRefused ErrorCode = "client_cert_refused"
+	ErrCodeReaderMissing     ErrorCode = "reader_missing"
+	ErrCodeOutOfOrder        ErrorCode = "out_of_order"
+)
+
+// Reason says why a session or visit ended (the protocol's goodbye.reason), or, for
+// ReasonReaderLost and ReasonServiceLost, why it was cut off (these end in out_of_order and
+// are never sent as a goodbye reason).
+type Reason string
+
+const (
+	ReasonNone        Reason = ""
+	ReasonCardRemoved Reason = "card_removed"
+	ReasonIdleTimeout Reason = "idle_timeout"
+	ReasonEnded       Reason = "ended"
+	ReasonMaxLength   Reason = "max_length"
+	ReasonShutdown    Reason = "shutdown"
+	ReasonCancelled   Reason = "cancelled"
+	ReasonReaderLost  Reason = "reader_lost"
+	ReasonServiceLost Reason = "service_lost"
+	ReasonConnectFail Reason = "connect_failed"
+)
+
+// TimerID names one of the machine's timers.
+type TimerID int
+
+const (
+	TimerIdleWarning TimerID = iota // session: no activity for IdleTimeout-IdleWarning
+	TimerIdleTimeout                // session: the warning's countdown ran out
+	TimerMaxLength                  // session: MaxLength since it opened
+	TimerGoodbye                    // goodbye: GoodbyeAfter with the card left in
+	numTimers
+)
+
+func (t TimerID) String() string {
+	switch t {
+	case TimerIdleWarning:
+		return "idle_warning"
+	case TimerIdleTimeout:
+		return "idle_timeout"
+	case TimerMaxLength:
+		return "max_length"
+	case TimerGoodbye:
+		return "goodbye"
+	}
+	return "timer?"
+}
+
+// Config is the session's settings (from the session and ui sections of the configuration).
+type Config struct {
+	IdleTimeout     time.Duration // no activity for this long ends a session
+	IdleWarning     time.Duration // the last part of IdleTimeout, shown as a countdown
+	MaxLength       time.Duration // any session ends after this long
+	GoodbyeAfter    time.Duration // "take your card" shows this long with the card left in
+	PINMin, PINMax  int           // PIN length in digits
+	Languages       []string      // languages the citizen may choose
+	DefaultLanguage string        // the language at idle
+}
+
+// PINState is the PIN pad's state in phases pin and verifying.
+type PINState struct {
+	Min, Max  int  // PIN length in digits
+	TriesLeft int  // tries before the PIN blocks; -1 when unknown
+	Wrong     bool // the last PIN submitted was wrong
+}
+
+// State is everything the kiosk shows and knows about the current visit. It holds no PIN and
+// no key material; it does hold the citizen's name for the trusted bar, so it must not be
+// logged or exported as telemetry as a whole.
+type State struct {
+	Phase Phase
+	Lang  string // the citizen's language; the default again at idle
+
+	ServiceUp     bool   // PC/SC is answering
+	ReaderPresent bool   // a usable reader is connected
+	CardPresent   bool   // a card is in the reader
+	Reader        string // the reader holding the card
+
+	Citizen   string    // the cardholder's name, from phase pin until the visit ends
+	PIN       PINState  // phases pin and verifying
+	PortalURL string    // the proxy URL of the portal home page, phase session
+	StartedAt time.Time // when the session opened
+	EndsAt    time.Time // StartedAt + MaxLength
+	// WarningEndsAt is when the idle countdown runs out; zero unless the warning shows.
+	WarningEndsAt time.Time
+
+	Error   ErrorCode // phases error and out_of_order
+	Goodbye Reason    // phases ending and goodbye: why the visit ended
+
+	ShuttingDown bool // Shutdown was received; the machine accepts nothing more
+	Config       Config
+
+	op     uint64            // number of the outstanding card or portal operation
+	handle uint64            // handle of the PIN being verified
+	gen    [numTimers]uint64 // generation of each armed timer (0: disarmed)
+	seq    uint64            // generations are drawn from here
+}
+
+// NewState is the state a Machine starts in.
+func NewState(cfg Config) State {
+	return State{Phase: PhaseStarting, Lang: cfg.DefaultLanguage, Config: cfg,
+		PIN: PINState{Min: cfg.PINMin, Max: cfg.PINMax, TriesLeft: -1}}
+}
+
+// InSession reports whether the card may be verified or a portal session open: the phases
+// after VERIFY succeeded, which can only be left through a Wipe.
+func (s State) InSession() bool {
+	switch s.Phase {
+	case PhaseConnecting, PhaseSession, PhaseEnding:
+		return true
+	}
+	return false
+}
+
+// holdsCitizenData reports whether anything of the citizen may be on screen or on the card
+// link, so that leaving needs a Wipe.
+func (s State) holdsCitizenData() bool {
+	switch s.Phase {
+	case PhaseReading, PhasePIN, PhaseVerifying, PhaseConnecting, PhaseSession, PhaseEnding, PhaseError:
+		return true
+	}
+	return false
+}

@@ -29,7 +29,7 @@ func (o origin) String() string {
 
 // matches says whether the concrete origin c is covered by o.
 func (o origin) matches(c origin) bool {
-	return o.scheme == c.scheme && o.host == c.host && (o.port == "*" || o.port == c.port)
+	return o.scheme == c.scheme && o.host == c.host && (o.port == c.port || (o.port == "*" && c.port != ""))
 }
 
 var defaultPorts = map[string]string{"http": "80", "https": "443", "ws": "80", "wss": "443"}

@@ -1,0 +1,288 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Host names of the fake council: the dialer maps them to loopback ports.
+const (
+	portalHost = "portal.council.test"
+	ssoHost    = "sso.council.test"
+	staticHost = "static.council.test"
+	uiOrigin   = "http://127.0.0.1:8470"
+)
+
+// testServer is one origin of the fake council: an httptest TLS server that requires a client
+// certificate and counts handshakes and connections.
+type testServer struct {
+	srv     *httptest.Server
+	url     *url.URL // https://<name>:<port>
+	full    atomic.Int64
+	resumed atomic.Int64
+	open    atomic.Int64 // connections not yet closed or hijacked
+	mu      sync.Mutex
+	names   []string // client certificate CNs of full handshakes
+}
+
+type serverOpts struct {
+	maxVersion uint16
+	h2         bool
+	clientCAs  *x509.CertPool // default: the CA that issues the cards
+	cert       *tls.Certificate
+}
+
+func startServer(t testing.TB, ca *testCA, name string, h http.Handler, o serverOpts) *testServer {
+	t.Helper()
+	ts := &testServer{}
+	srv := httptest.NewUnstartedServer(h)
+	cert := ca.serverCert(t, portalHost, ssoHost, staticHost)
+	if o.cert != nil {
+		cert = *o.cert
+	}
+	clientCAs := ca.pool
+	if o.clientCAs != nil {
+		clientCAs = o.clientCAs
+	}
+	srv.TLS = &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    clientCAs,
+		MaxVersion:   o.maxVersion,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if cs.DidResume {
+				ts.resumed.Add(1)
+			} else {
+				ts.full.Add(1)
+				if len(cs.PeerCertificates) > 0 {
+					ts.mu.Lock()
+					ts.names = append(ts.names, cs.PeerCertificates[0].Subject.CommonName)
+					ts.mu.Unlock()
+				}
+			}
+			return nil
+		},
+	}
+	srv.EnableHTTP2 = o.h2
+	srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			ts.open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			ts.open.Add(-1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	ts.srv = srv
+	ts.url = &url.URL{Scheme: "https", Host: name + ":" + port}
+	return ts
+}
+
+// council is a portal with its SSO and static hosts.
+type council struct {
+	ca                  *testCA
+	portal, sso, static *testServer
+	stream              chan string // lines for /stream
+	wsServerConn        chan *websocket.Conn
+}
+
+func newCouncil(t testing.TB, o serverOpts) *council {
+	t.Helper()
+	c := &council{ca: newCA(t, "Test Council CA"), stream: make(chan string), wsServerConn: make(chan *websocket.Conn, 1)}
+	// Handlers look the other origins up lazily: the servers start one after another.
+	c.static = startServer(t, c.ca, staticHost, http.HandlerFunc(c.serveStatic), o)
+	c.sso = startServer(t, c.ca, ssoHost, http.HandlerFunc(c.serveSSO), o)
+	c.portal = startServer(t, c.ca, portalHost, http.HandlerFunc(c.servePortal), o)
+	return c
+}
+
+func (c *council) serveStatic(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", c.portal.url.String())
+	switch {
+	case strings.HasSuffix(r.URL.Path, ".css"):
+		w.Header().Set("Content-Type", "text/css")
+		fmt.Fprintf(w, "body{background:url(%s/img/bg.png)}\n", c.static.url)
+	default:
+		w.Header().Set("Content-Type", "application/octet-stream")
+		fmt.Fprint(w, "static:"+r.URL.Path)
+	}
+}
+
+func (c *council) serveSSO(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/auth":
+		// Sign-in done: set the SSO's own cookie and send the citizen back.
+		http.SetCookie(w, &http.Cookie{Name: "sso", Value: "s1", Path: "/", Secure: true, HttpOnly: true})
+		http.Redirect(w, r, r.URL.Query().Get("return"), http.StatusFound)
+	case "/bounce":
+		http.Redirect(w, r, "https://evil.example/steal?c=1", http.StatusFound)
+	case "/cookie":
+		ck, _ := r.Cookie("sso")
+		fmt.Fprintf(w, "sso=%v", ck != nil && ck.Value == "s1")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/" || r.URL.Path == "/home":
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "citizen-1", Path: "/", Secure: true, HttpOnly: true})
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><link rel="stylesheet" href="%s/app.css"><a href="%s/auth">sso</a><p>Hello %s</p>`,
+			c.static.url, c.sso.url, r.TLS.PeerCertificates[0].Subject.CommonName)
+	case strings.HasPrefix(r.URL.Path, "/page/"), strings.HasPrefix(r.URL.Path, "/res/"):
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, "ok "+r.URL.Path)
+	case r.URL.Path == "/whoami":
+		ck, _ := r.Cookie("sid")
+		v := ""
+		if ck != nil {
+			v = ck.Value
+		}
+		fmt.Fprintf(w, "cn=%s sid=%s origin=%s referer=%s query=%s",
+			r.TLS.PeerCertificates[0].Subject.CommonName, v, r.Header.Get("Origin"), r.Header.Get("Referer"), r.URL.RawQuery)
+	case r.URL.Path == "/login":
+		http.Redirect(w, r, c.sso.url.String()+"/auth?return="+url.QueryEscape(c.portal.url.String()+"/whoami"), http.StatusFound)
+	case r.URL.Path == "/leave":
+		http.Redirect(w, r, "https://evil.example/", http.StatusFound)
+	case r.URL.Path == "/chain":
+		http.Redirect(w, r, c.sso.url.String()+"/bounce", http.StatusSeeOther)
+	case r.URL.Path == "/refresh":
+		w.Header().Set("Refresh", "0; url="+c.sso.url.String()+"/auth")
+		fmt.Fprint(w, "refresh")
+	case r.URL.Path == "/frame":
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Content-Security-Policy", "default-src 'self' https://"+c.static.url.Host+
+			"; frame-ancestors 'none'; upgrade-insecure-requests; connect-src wss://"+c.portal.url.Host)
+		fmt.Fprint(w, "frame")
+	case r.URL.Path == "/status":
+		code := 0
+		fmt.Sscanf(r.URL.Query().Get("code"), "%d", &code)
+		w.WriteHeader(code)
+	case r.URL.Path == "/ws":
+		if o := r.Header.Get("Origin"); o != c.portal.url.String() {
+			http.Error(w, "bad origin "+o, http.StatusForbidden)
+			return
+		}
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.wsServerConn <- conn
+		for {
+			mt, msg, err := conn.ReadMessage()
+			if err != nil {
+				conn.Close()
+				return
+			}
+			conn.WriteMessage(mt, append([]byte("echo:"), msg...))
+		}
+	case r.URL.Path == "/stream":
+		w.Header().Set("Content-Type", "text/event-stream")
+		rc := http.NewResponseController(w)
+		for {
+			select {
+			case line := <-c.stream:
+				fmt.Fprintf(w, "data: %s\n\n", line)
+				rc.Flush()
+			case <-r.Context().Done():
+				return
+			}
+		}
+	case r.URL.Path == "/hold":
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// config is the proxy configuration for the council, with names dialled on loopback.
+func (c *council) config() Config {
+	home := *c.portal.url
+	home.Path = "/home"
+	return Config{
+		Home:        &home,
+		Origins:     []*url.URL{c.sso.url, c.static.url},
+		RootCAs:     c.ca.pool,
+		UIOrigin:    uiOrigin,
+		Logger:      testLogger(),
+		dialAddr:    loopbackAddr,
+		IdleTimeout: 30 * time.Second,
+	}
+}
+
+func loopbackAddr(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+func testLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(testLogWriter{}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+type testLogWriter struct{}
+
+func (testLogWriter) Write(b []byte) (int, error) { return io.Discard.Write(b) }
+
+func startSession(t testing.TB, cfg Config, cert tls.Certificate) *Session {
+	t.Helper()
+	s, err := Start(context.Background(), cfg, cert)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// localClient talks to the proxy like the webview: plain HTTP on loopback, no redirects
+// followed, no cookie jar.
+func localClient(t testing.TB) *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       10 * time.Second,
+	}
+}
+
+func get(t testing.TB, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: read: %v", u, err)
+	}
+	return resp, string(b)
+}

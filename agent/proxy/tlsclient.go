@@ -1,0 +1,296 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ticketWait bounds how long parallel dials wait for the first connection of an origin to
+// receive its TLS 1.3 session ticket before they dial on their own.
+const ticketWait = time.Second
+
+// maxConnsPerOrigin bounds the session's connections to one origin (per transport). The
+// webview opens at most 6 per local origin over HTTP/1.1; HTTP/2 needs one.
+const maxConnsPerOrigin = 16
+
+// ticketCache is one origin's per-session TLS session cache. It tells the origin's gate when a
+// ticket arrives, and is emptied when the session ends.
+type ticketCache struct {
+	mu      sync.Mutex
+	m       map[string]*tls.ClientSessionState
+	dropped bool
+	onPut   func()
+}
+
+const maxTickets = 8
+
+func (c *ticketCache) Get(key string) (*tls.ClientSessionState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[key]
+	return s, ok
+}
+
+func (c *ticketCache) Put(key string, cs *tls.ClientSessionState) {
+	c.mu.Lock()
+	if c.dropped {
+		c.mu.Unlock()
+		return
+	}
+	if cs == nil {
+		delete(c.m, key)
+		c.mu.Unlock()
+		return
+	}
+	if _, ok := c.m[key]; !ok && len(c.m) >= maxTickets {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[key] = cs
+	c.mu.Unlock()
+	if c.onPut != nil {
+		c.onPut()
+	}
+}
+
+func (c *ticketCache) has() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m) > 0
+}
+
+// drop empties the cache for good.
+func (c *ticketCache) drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m, c.dropped = nil, true
+}
+
+// gate lets the first handshake to an origin run alone, so that parallel connections resume
+// its session instead of each costing a card signature.
+type gate struct {
+	mu       sync.Mutex
+	open     bool          // a ticket is cached, or the origin gives none: dial freely
+	inflight chan struct{} // closed when the first handshake settles
+	timer    *time.Timer
+}
+
+// enter returns leader=true if the caller must make the first handshake (and later call
+// settle), or a channel to wait on before trying again; both zero means dial freely.
+func (g *gate) enter() (leader bool, wait <-chan struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.open:
+		return false, nil
+	case g.inflight != nil:
+		return false, g.inflight
+	default:
+		g.inflight = make(chan struct{})
+		return true, nil
+	}
+}
+
+// settle ends the first handshake: open says whether later dials may go in parallel.
+func (g *gate) settle(open bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.timer != nil {
+		g.timer.Stop()
+		g.timer = nil
+	}
+	g.open = g.open || open
+	if g.inflight != nil {
+		close(g.inflight)
+		g.inflight = nil
+	}
+}
+
+// settleLater waits (without a goroutine) for the ticket of a TLS 1.3 first handshake.
+func (g *gate) settleLater(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.inflight != nil && g.timer == nil {
+		g.timer = time.AfterFunc(d, func() { g.settle(true) })
+	}
+}
+
+func (g *gate) stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.timer != nil {
+		g.timer.Stop()
+		g.timer = nil
+	}
+}
+
+// upstream is one origin's TLS client state for the session.
+type upstream struct {
+	origin *origin
+	tlsH2  *tls.Config // ALPN h2, http/1.1
+	tlsH1  *tls.Config // ALPN http/1.1, for websocket upgrades
+	cache  *ticketCache
+	gate   gate
+}
+
+// dialer makes the session's TLS connections to the configured origins, and nothing else.
+type dialer struct {
+	ctx      context.Context // the session's; cancelled by Close
+	timeout  time.Duration
+	byAddr   map[string]*upstream // "host:port" as the transport asks for it
+	conns    *connSet
+	dialAddr func(string) string
+}
+
+func newDialer(ctx context.Context, cfg Config, om *originMap, cert *tls.Certificate, conns *connSet) *dialer {
+	d := &dialer{ctx: ctx, timeout: cfg.ConnectTimeout, byAddr: map[string]*upstream{}, conns: conns, dialAddr: cfg.dialAddr}
+	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+	for _, o := range om.list {
+		u := &upstream{origin: o, cache: &ticketCache{m: map[string]*tls.ClientSessionState{}}}
+		u.cache.onPut = func() { u.gate.settle(true) }
+		base := &tls.Config{
+			RootCAs:              cfg.RootCAs,
+			ServerName:           o.hostname,
+			MinVersion:           tls.VersionTLS12,
+			MaxVersion:           tls.VersionTLS13,
+			ClientSessionCache:   u.cache,
+			GetClientCertificate: getCert,
+			Renegotiation:        tls.RenegotiateNever,
+		}
+		u.tlsH2 = base.Clone()
+		u.tlsH2.NextProtos = []string{"h2", "http/1.1"}
+		u.tlsH1 = base.Clone()
+		u.tlsH1.NextProtos = []string{"http/1.1"}
+		d.byAddr[net.JoinHostPort(o.hostname, o.port)] = u
+	}
+	return d
+}
+
+// errNotConfigured is returned when something asks the dialer for an origin that is not
+// configured: it never happens through the proxy, which only forwards to its own origin.
+var errNotConfigured = errors.New("portal proxy: refusing to connect to an origin that is not configured")
+
+func (d *dialer) dialTLS(ctx context.Context, addr string, h1 bool) (net.Conn, error) {
+	host, port := splitHostPort(addr)
+	u := d.byAddr[net.JoinHostPort(strings.ToLower(strings.Trim(host, "[]")), port)]
+	if u == nil {
+		return nil, errNotConfigured
+	}
+	for {
+		leader, wait := u.gate.enter()
+		if wait != nil {
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-d.ctx.Done():
+				return nil, net.ErrClosed
+			}
+		}
+		conn, err := d.handshake(ctx, u, addr, h1)
+		if leader {
+			switch {
+			case err != nil:
+				u.gate.settle(false) // the next dial makes the first handshake again
+			case u.cache.has():
+				u.gate.settle(true)
+			case conn.ConnectionState().Version < tls.VersionTLS13:
+				u.gate.settle(true) // TLS 1.2 tickets come inside the handshake: none is coming
+			default:
+				u.gate.settleLater(ticketWait)
+			}
+		}
+		return conn, err
+	}
+}
+
+func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 bool) (*tls.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	stop := context.AfterFunc(d.ctx, cancel)
+	defer stop()
+	target := addr
+	if d.dialAddr != nil {
+		target = d.dialAddr(addr)
+	}
+	var nd net.Dialer
+	raw, err := nd.DialContext(ctx, "tcp", target)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", u.origin.upOrigin, err)
+	}
+	tracked, ok := d.conns.add(raw)
+	if !ok {
+		return nil, net.ErrClosed
+	}
+	cfg := u.tlsH2
+	if h1 {
+		cfg = u.tlsH1
+	}
+	tc := tls.Client(tracked, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		tracked.Close()
+		return nil, fmt.Errorf("TLS handshake with %s: %w", u.origin.upOrigin, err)
+	}
+	return tc, nil
+}
+
+// newTransports builds the session's transports: one that speaks HTTP/2 where the origin
+// offers it, and one for websocket upgrades, which need HTTP/1.1.
+func newTransports(cfg Config, d *dialer) (h2, h1 *http.Transport) {
+	mk := func(onlyH1 bool) *http.Transport {
+		t := &http.Transport{
+			Proxy: nil, // never an environment proxy
+			DialTLSContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+				return d.dialTLS(ctx, addr, onlyH1)
+			},
+			DialContext: func(context.Context, string, string) (net.Conn, error) {
+				return nil, errNotConfigured // plain http upstream is never used
+			},
+			ForceAttemptHTTP2:      !onlyH1,
+			MaxIdleConns:           64,
+			MaxIdleConnsPerHost:    maxConnsPerOrigin,
+			MaxConnsPerHost:        maxConnsPerOrigin,
+			IdleConnTimeout:        cfg.IdleTimeout,
+			ResponseHeaderTimeout:  cfg.ResponseHeaderTimeout,
+			ExpectContinueTimeout:  time.Second,
+			MaxResponseHeaderBytes: int64(cfg.MaxHeaderBytes),
+			DisableCompression:     true, // Accept-Encoding is decided per request by the proxy
+		}
+		if onlyH1 {
+			t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		return t
+	}
+	return mk(false), mk(true)
+}
+
+// routeTransport sends websocket upgrades over HTTP/1.1 and everything else over h2.
+type routeTransport struct{ h2, h1 *http.Transport }
+
+func (r routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if isUpgrade(req.Header) {
+		return r.h1.RoundTrip(req)
+	}
+	return r.h2.RoundTrip(req)
+}
+
+func isUpgrade(h http.Header) bool {
+	for _, v := range h["Connection"] {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), "upgrade") {
+				return h.Get("Upgrade") != ""
+			}
+		}
+	}
+	return false
+}

@@ -103,20 +103,24 @@ func (c *Client) VerifyPIN(ctx context.Context, pin []byte) error {
 		return err
 	}
 	defer c.unlock()
-	return c.verifyPIN(ctx, pin)
+	if err := c.verifyPIN(ctx, pin); err != nil {
+		return fmt.Errorf("piv: %w", err)
+	}
+	return nil
 }
 
-// verifyPIN sends the VERIFY; the caller has validated pin and holds the card.
+// verifyPIN sends the VERIFY; the caller has validated pin and holds the card. Its errors
+// carry no package prefix.
 func (c *Client) verifyPIN(ctx context.Context, pin []byte) error {
 	var apdu [5 + 8]byte
 	copy(apdu[:], []byte{0x00, insVerify, 0x00, keyRefPIN, 8})
 	padTo8(apdu[5:], pin)
 	sw, err := c.transmitSecret(ctx, apdu[:])
 	if err != nil {
-		return fmt.Errorf("piv: verify the PIN: %w", err)
+		return fmt.Errorf("verify the PIN: %w", err)
 	}
 	if err := pinSW(sw); err != nil {
-		return fmt.Errorf("piv: verify the PIN: %w", err)
+		return fmt.Errorf("verify the PIN: %w", err)
 	}
 	return nil
 }

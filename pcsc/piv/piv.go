@@ -95,7 +95,9 @@ type Client struct {
 	certs   map[byte]*x509.Certificate // certificates already read, by key reference
 }
 
-// Open selects the PIV application on card (once) and returns a Client for it.
+// Open selects the PIV application on card (once) and returns a Client for it. The caller
+// keeps ownership of card: a Client holds no resources and needs no Close; when the card
+// leaves, disconnect it (with a reset, to clear the PIN) and drop the Client.
 //
 // A card without a PIV application gives an error wrapping [ErrNotPIV].
 func Open(ctx context.Context, card pcsc.Card, opts Options) (*Client, error) {

@@ -1,0 +1,413 @@
+//go:build integration
+
+package screens
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp/kb"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func tries(n int) *int { return &n }
+
+func msFromNow(d time.Duration) int64 { return time.Now().Add(d).UnixMilli() }
+
+var citizenNames = map[string]string{"en": "Jane Citizen", "el": "Ελένη Παπαδοπούλου"}
+
+// screenStep is one screen of the walk through every phase.
+type screenStep struct {
+	name    string // docs/screens/<name>-<lang>.png
+	state   agentState
+	heading string         // catalog key of the expected h1 (h2 of the warning dialog)
+	vars    map[string]any // for heading
+}
+
+func screenSteps(a *testAgent, lang string) []screenStep {
+	name := citizenNames[lang]
+	pin := func(left int, wrong bool) *pinInfo {
+		return &pinInfo{Min: 6, Max: 8, TriesLeft: tries(left), Wrong: wrong}
+	}
+	session := func() *sessionInfo {
+		return &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(14*time.Minute + 32*time.Second), IdleTimeoutSec: 120}
+	}
+	steps := []screenStep{
+		{name: "idle", state: agentState{Phase: "idle"}, heading: "idle.title"},
+		{name: "reading", state: agentState{Phase: "reading"}, heading: "reading.title"},
+		{name: "pin", state: agentState{Phase: "pin", Pin: pin(3, false)}, heading: "pin.title"},
+		{name: "pin-wrong", state: agentState{Phase: "pin", Pin: pin(2, true)}, heading: "pin.title"},
+		{name: "verifying", state: agentState{Phase: "verifying", Pin: pin(2, false)}, heading: "verifying.title"},
+		{name: "connecting", state: agentState{Phase: "connecting", Citizen: &citizenInfo{name}}, heading: "connecting.title"},
+		{name: "session", state: agentState{Phase: "session", Citizen: &citizenInfo{name}, Session: session()},
+			heading: "session.title", vars: map[string]any{"name": name}},
+		{name: "session-warning", state: agentState{Phase: "session", Citizen: &citizenInfo{name}, Session: session(),
+			Warning: &warningInfo{EndsAt: msFromNow(30 * time.Second)}}, heading: "warning.title"},
+		{name: "ending", state: agentState{Phase: "ending", Goodbye: &goodbyeInfo{"ended"}}, heading: "ending.title"},
+		{name: "goodbye", state: agentState{Phase: "goodbye", Goodbye: &goodbyeInfo{"idle_timeout"}}, heading: "goodbye.title"},
+	}
+	for _, code := range protocolErrorCodes {
+		if code == "out_of_order" {
+			continue // the out_of_order phase below
+		}
+		steps = append(steps, screenStep{name: "error-" + code,
+			state: agentState{Phase: "error", Error: &errorInfo{code}}, heading: "error." + code + ".title"})
+	}
+	return append(steps,
+		screenStep{name: "out_of_order", state: agentState{Phase: "out_of_order", Error: &errorInfo{"out_of_order"}}, heading: "error.out_of_order.title"},
+		screenStep{name: "starting", state: agentState{Phase: "starting"}, heading: "starting.title"},
+	)
+}
+
+// Every screen in every language: the right heading in the right language, focus on the
+// heading, no untranslated key, no serious axe violation; screenshots with -update.
+func TestEveryScreenInEveryLanguage(t *testing.T) {
+	for _, lang := range Languages() {
+		t.Run(lang, func(t *testing.T) {
+			a := newTestAgent(t)
+			k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+			cat := catalog(t, lang)
+			k.waitPhase("idle")
+			if lang != "en" {
+				k.click(fmt.Sprintf(`#prefs button[data-lang=%q]`, lang))
+				if m := a.Expect("language"); m.Lang != lang || m.V != 1 {
+					t.Fatalf("language message %s, want lang %q", m.Raw, lang)
+				}
+			}
+			k.waitJS(fmt.Sprintf(`document.documentElement.lang === %q`, lang), "<html lang="+lang+">")
+
+			prev := "idle"
+			for _, step := range screenSteps(a, lang) {
+				a.Set(step.state)
+				k.waitPhase(step.state.Phase)
+				want := msg(t, cat, step.heading, step.vars)
+				if step.state.Warning != nil {
+					k.waitJS(`document.getElementById("idle-warning").open`, "the idle warning")
+					if got := k.str(`document.getElementById("warning-title").textContent`); got != want {
+						t.Errorf("%s: warning title %q, want %q", step.name, got, want)
+					}
+				} else {
+					k.waitJS(fmt.Sprintf(`document.querySelector("main > .screen:not([hidden]) h1").textContent === %q`, want), step.name+" heading "+want)
+					if step.state.Phase != prev {
+						k.waitJS(`document.activeElement === document.querySelector("main > .screen:not([hidden]) h1")`, step.name+": focus on the heading")
+					}
+				}
+				prev = step.state.Phase
+				if step.state.Phase == "session" {
+					a.portal.WaitHit(t, "/attempted", 1)
+				}
+				k.noKeysShown(step.name)
+				k.checkAxe(step.name + "-" + lang)
+				k.screenshot(step.name + "-" + lang)
+			}
+		})
+	}
+}
+
+// The error screens are announced assertively, with what the citizen can do.
+func TestErrorsAreAnnounced(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	cat := catalog(t, "en")
+	k.waitPhase("idle")
+	a.Set(agentState{Phase: "error", Error: &errorInfo{"pin_blocked"}})
+	k.waitPhase("error")
+	want := msg(t, cat, "error.pin_blocked.body", nil)
+	k.waitJS(fmt.Sprintf(`document.getElementById("announce-assertive").textContent.includes(%q)`, want), "the assertive announcement")
+	k.click("#error-finish")
+	a.Expect("cancel")
+
+	a.Set(agentState{Phase: "out_of_order", Error: &errorInfo{"out_of_order"}})
+	k.waitPhase("out_of_order")
+	if k.str(`String(document.getElementById("error-finish").checkVisibility())`) != "false" {
+		t.Error("out of order: a Finish button is shown although there is nothing to finish")
+	}
+}
+
+// The PIN can be entered by keyboard alone: Tab to the PIN field, type, Enter. Exactly one
+// pin message; the PIN never reaches the DOM or storage.
+func TestPINByKeyboardAlone(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	a.Set(agentState{Phase: "pin", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(3)}})
+	k.waitPhase("pin")
+	k.waitJS(`document.activeElement.id === "pin-title"`, "focus on the PIN heading")
+	k.keys(kb.Tab)
+	k.waitJS(`document.activeElement.id === "pin-field"`, "Tab to reach the PIN field")
+	k.keys("1234")
+	k.keys(kb.Backspace)
+	k.keys("456")
+	k.waitJS(`document.querySelectorAll("#pin-dots .dot-filled").length === 6`, "six dots")
+	leak := k.str(`(() => {
+		const all = document.documentElement.outerHTML + [...document.querySelectorAll("*")].map(e => e.value ?? "").join("|");
+		return ["123456", "123", "456"].filter(s => all.includes(s)).join(",") + "|" + localStorage.length + sessionStorage.length;
+	})()`)
+	if leak != "|00" {
+		t.Errorf("PIN digits or storage visible in the page: %q", leak)
+	}
+	if got := k.str(`document.getElementById("pin-count").textContent`); got != "6 digits entered" {
+		t.Errorf("screen reader text %q, want \"6 digits entered\"", got)
+	}
+	k.keys(kb.Enter)
+	m := a.Expect("pin")
+	if m.Raw != `{"v":1,"type":"pin","pin":"123456"}` {
+		t.Errorf("pin message %s", m.Raw)
+	}
+	k.keys(kb.Enter) // a second Enter before the agent answers sends nothing
+	k.waitJS(`document.querySelectorAll("#pin-dots .dot-filled").length === 0`, "the dots cleared after sending")
+
+	// The agent answers: wrong, one try left (the singular form).
+	a.Set(agentState{Phase: "pin", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(1), Wrong: true}})
+	want := msg(t, catalog(t, "en"), "pin.wrong", map[string]any{"n": 1})
+	k.waitJS(fmt.Sprintf(`document.getElementById("pin-message").textContent === %q`, want), "the wrong PIN message")
+	if !strings.Contains(want, "1 try left") {
+		t.Errorf("singular message %q", want)
+	}
+	k.waitJS(fmt.Sprintf(`document.getElementById("announce-assertive").textContent === %q`, want), "the wrong PIN announced")
+
+	// Keypad with the pointer, Delete, then Escape cancels.
+	for _, d := range "9876543" {
+		k.click(fmt.Sprintf(`[data-digit="%c"]`, d))
+	}
+	k.click("#pin-delete")
+	k.click("#pin-ok")
+	if m := a.Expect("pin"); m.Pin != "987654" {
+		t.Errorf("keypad PIN %q, want 987654", m.Pin)
+	}
+	a.Set(agentState{Phase: "pin", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(2), Wrong: true}})
+	k.waitJS(`document.getElementById("pin-message").textContent === "Wrong PIN, 2 tries left."`, "the plural message")
+	k.keys("12")
+	k.keys(kb.Enter) // too short: told, not sent
+	k.waitJS(`document.getElementById("announce-assertive").textContent === "Your PIN has at least 6 digits."`, "the too-short hint")
+	k.keys(kb.Escape)
+	a.Expect("cancel")
+	a.Set(agentState{Phase: "goodbye", Goodbye: &goodbyeInfo{"cancelled"}})
+	k.waitPhase("goodbye")
+	if n := a.Count("pin"); n != 2 {
+		t.Errorf("the page sent %d pin messages, want 2", n)
+	}
+}
+
+// The idle warning shows a countdown; "I'm still here" sends activity; when the time runs
+// out the agent ends the session and the page wipes.
+func TestIdleWarning(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	sess := &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(10 * time.Minute), IdleTimeoutSec: 120}
+	a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"}, Session: sess})
+	k.waitPhase("session")
+	a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"}, Session: sess,
+		Warning: &warningInfo{EndsAt: msFromNow(20 * time.Second)}})
+	k.waitJS(`document.getElementById("idle-warning").open`, "the idle warning")
+	k.waitJS(`document.activeElement.id === "warning-stay"`, "focus on I'm still here")
+	first := k.str(`document.getElementById("warning-count").textContent`)
+	k.waitJS(fmt.Sprintf(`document.getElementById("warning-count").textContent !== %q`, first), "the countdown to move")
+	if body := k.str(`document.getElementById("warning-body").textContent`); !strings.Contains(body, "seconds unless") {
+		t.Errorf("warning text %q", body)
+	}
+	before := a.Count("activity")
+	k.click("#warning-stay")
+	a.wait(func() bool { return countLocked(a, "activity") > before }, "an activity message")
+	k.waitJS(`!document.getElementById("idle-warning").open`, "the warning to close") // the agent cleared it
+
+	// This time nobody answers: the agent ends the session.
+	a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"}, Session: sess,
+		Warning: &warningInfo{EndsAt: msFromNow(1 * time.Second)}})
+	k.waitJS(`document.getElementById("idle-warning").open`, "the idle warning again")
+	k.waitJS(`document.getElementById("warning-count").textContent === "0"`, "the countdown to reach 0")
+	a.Set(agentState{Phase: "ending", Goodbye: &goodbyeInfo{"idle_timeout"}})
+	a.Wipe()
+	a.Set(agentState{Phase: "goodbye", Goodbye: &goodbyeInfo{"idle_timeout"}})
+	k.waitPhase("goodbye")
+	k.waitJS(`window.__wipes === 1`, "the shell's wipe to be called once")
+	k.waitJS(`!document.getElementById("portal-frame") && !document.getElementById("idle-warning").open`, "the portal and warning gone")
+	if got := k.str(`document.getElementById("session-title").textContent`); got != "" {
+		t.Errorf("the citizen's name is still in the page: %q", got)
+	}
+}
+
+func countLocked(a *testAgent, typ string) int {
+	n := 0
+	for _, m := range a.log {
+		if m.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// The trusted bar stays outside the portal frame; the frame is sandboxed so the portal
+// cannot navigate the kiosk or open windows; End session is sent.
+func TestSessionFrame(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	if got := k.str(`location.href`); got != a.URL()+"/" {
+		t.Errorf("address after start %q: the token must be removed from the address bar", got)
+	}
+	a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"},
+		Session: &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(61 * time.Minute), IdleTimeoutSec: 120}})
+	k.waitPhase("session")
+	a.portal.WaitHit(t, "/attempted", 1)
+	if got := k.str(`document.getElementById("portal-frame").getAttribute("sandbox")`); got != "allow-scripts allow-same-origin allow-forms" {
+		t.Errorf("sandbox %q", got)
+	}
+	if got := k.str(`document.getElementById("portal-frame").src`); got != a.portal.URL() {
+		t.Errorf("frame src %q, want %q", got, a.portal.URL())
+	}
+	if got := k.str(`location.href`); got != a.URL()+"/" {
+		t.Errorf("the portal navigated the kiosk to %q", got)
+	}
+	if a.portal.Hits("/escaped") != 0 || a.portal.Hits("/popup") != 0 {
+		t.Errorf("the portal escaped its frame: top navigations %d, popups %d", a.portal.Hits("/escaped"), a.portal.Hits("/popup"))
+	}
+	if got := k.str(`document.getElementById("session-time-value").textContent`); !strings.HasPrefix(got, "1:0") {
+		t.Errorf("time left %q, want about 1:00:59", got)
+	}
+	if got := k.str(`document.querySelector(".session-bar").contains(document.getElementById("portal-frame")) ? "inside" : "outside"`); got != "outside" {
+		t.Error("the portal frame is inside the trusted bar")
+	}
+
+	// A portal URL on the UI's own origin would let the frame lift its sandbox: refused.
+	a.Update(func(s *agentState) { s.Session = &sessionInfo{PortalURL: a.URL() + "/", EndsAt: s.Session.EndsAt} })
+	k.waitJS(`!document.getElementById("portal-frame")`, "the same-origin portal refused")
+
+	// Larger text and high contrast, then End session.
+	k.click("#pref-large-text")
+	k.click("#pref-high-contrast")
+	k.waitJS(`document.documentElement.classList.contains("large-text") && document.documentElement.classList.contains("high-contrast")`, "the display toggles")
+	k.checkAxe("session high contrast")
+	k.click("#session-end")
+	a.Expect("end_session")
+	a.Wipe()
+	k.waitJS(`window.__wipes === 1 && !document.documentElement.classList.contains("high-contrast")`, "the wipe to reset the display")
+}
+
+// At 200% text and in high contrast the PIN and attract screens still fit without
+// horizontal scrolling, and keep targets of at least 44 px.
+func TestLargeTextAndContrast(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	k.waitPhase("idle")
+	k.click("#pref-high-contrast")
+	k.waitJS(`document.documentElement.classList.contains("high-contrast")`, "high contrast")
+	k.checkAxe("idle high contrast")
+	k.screenshot("idle-contrast-en")
+	a.Set(agentState{Phase: "pin", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(3)}})
+	k.waitPhase("pin")
+	k.checkAxe("pin high contrast")
+	k.screenshot("pin-contrast-en")
+	k.click("#pref-high-contrast")
+	for _, phase := range []string{"idle", "pin", "session"} {
+		st := agentState{Phase: phase, Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(3)}}
+		if phase == "session" {
+			st = agentState{Phase: phase, Citizen: &citizenInfo{"Jane Citizen"},
+				Session: &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(10 * time.Minute)}}
+		}
+		a.Set(st)
+		k.waitPhase(phase)
+		evalJSVoid(t, k, `document.documentElement.style.fontSize = "200%"`)
+		k.waitJS(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`, phase+" at 200% without horizontal scrolling")
+		small := k.str(`[...document.querySelectorAll("button")].filter(b => b.checkVisibility())
+			.filter(b => { const r = b.getBoundingClientRect(); return r.width < 44 || r.height < 44; })
+			.map(b => b.textContent.trim()).join(", ")`)
+		if small != "" {
+			t.Errorf("%s at 200%%: targets under 44 px: %s", phase, small)
+		}
+		k.checkAxe(phase + " at 200%")
+		if phase == "pin" {
+			k.screenshot("pin-200-en")
+		}
+		evalJSVoid(t, k, `document.documentElement.style.fontSize = ""`)
+	}
+	// Reduced motion (the browser emulates it) stops the progress animation.
+	a.Set(agentState{Phase: "reading"})
+	k.waitPhase("reading")
+	if got := k.str(`getComputedStyle(document.querySelector("#screen-reading .progress span")).animationName`); got != "none" {
+		t.Errorf("progress animation %q with prefers-reduced-motion", got)
+	}
+}
+
+func evalJSVoid(t *testing.T, k *kiosk, expr string) {
+	t.Helper()
+	k.str(`(() => { ` + expr + `; return ""; })()`)
+}
+
+// Activity is reported at most once a second however busy the citizen is.
+func TestActivityIsThrottled(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"},
+		Session: &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(10 * time.Minute)}})
+	k.waitPhase("session")
+	evalJSVoid(t, k, `for (let i = 0; i < 50; i++) {
+		document.dispatchEvent(new PointerEvent("pointerdown"));
+		document.dispatchEvent(new KeyboardEvent("keydown", {key: "a"}));
+		document.dispatchEvent(new Event("touchstart"));
+	}
+	document.getElementById("session-end").click()`)
+	a.Expect("end_session")
+	if n := a.Count("activity"); n != 1 {
+		t.Errorf("150 events in one burst sent %d activity messages, want 1", n)
+	}
+}
+
+// The page survives the agent going away, another protocol version and bad messages.
+func TestReconnectAndBadMessages(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	k.waitPhase("idle")
+	a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"},
+		Session: &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(10 * time.Minute)}})
+	k.waitPhase("session")
+
+	// The agent restarts: Starting…, the session's traces gone, then back.
+	a.mu.Lock()
+	a.state = agentState{Phase: "idle", Lang: "en", Seq: 0}
+	a.mu.Unlock()
+	a.Drop()
+	k.waitPhase("starting")
+	k.waitJS(`!document.getElementById("portal-frame") && window.__wipes === 1`, "the session wiped when the agent went away")
+	a.WaitAccepted(2)
+	k.waitPhase("idle")
+
+	// Garbage, unknown types, oversized frames and bad fields are ignored.
+	a.SendRaw(`not json`)
+	a.SendRaw(`[1,2,3]`)
+	a.SendRaw(`{"v":1,"type":"surprise"}`)
+	a.SendRaw(`{"v":1,"type":"state","seq":"x","phase":"pin"}`)
+	a.SendRaw(`{"v":1,"type":"state","seq":0,"phase":"pin"}`) // not newer than the last
+	a.SendRaw(`{"v":1,"type":"state","seq":99,"phase":"idle","pad":"` + strings.Repeat("x", 5000) + `"}`)
+	a.Update(func(s *agentState) { s.Phase = "reading" })
+	k.waitPhase("reading")
+	a.Update(func(s *agentState) { s.Phase = "warp_drive" })
+	k.waitPhase("error")
+	if got := k.heading(); got != "Something went wrong" {
+		t.Errorf("unknown phase shows %q", got)
+	}
+	a.Update(func(s *agentState) {
+		s.Phase, s.Citizen = "session", &citizenInfo{`<img src=x onerror=alert(1)>` + strings.Repeat("n", 500)}
+		s.Session = &sessionInfo{PortalURL: "javascript:alert(1)", EndsAt: msFromNow(time.Minute)}
+	})
+	k.waitPhase("session")
+	if k.str(`String(document.querySelectorAll("#screen-session img, #portal-frame").length)`) != "0" {
+		t.Error("a hostile name or portal URL made it into the page")
+	}
+
+	// Another protocol version: the page reloads itself, keeps its token and reconnects.
+	n := a.Accepted()
+	a.mu.Lock()
+	a.state = agentState{Phase: "idle", Lang: "en", Seq: 0}
+	a.mu.Unlock()
+	a.SendRaw(`{"v":2,"type":"state","seq":1000,"phase":"idle"}`)
+	a.WaitAccepted(n + 1)
+	k.waitPhase("idle")
+	if got := k.str(`location.href`); got != a.URL()+"/" {
+		t.Errorf("address after the reload %q", got)
+	}
+}

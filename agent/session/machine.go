@@ -1,0 +1,493 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// wipeTimeout bounds a Wipe's card logout; a card that does not answer by then is left to
+// the reset that comes with its removal.
+const wipeTimeout = 2 * time.Second
+
+// Machine runs the state machine: one goroutine (Run) applies inputs to Next in order and
+// carries out the effects. Card and portal operations run in goroutines of their own, which
+// Run cancels at every Wipe and waits for before it returns.
+type Machine struct {
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	clock Clock
+
+	in       chan Input
+	pins     chan []byte
+	results  chan result
+	stopping chan struct{} // closed when Run is winding down
+	done     chan struct{} // closed when Run has returned
+	started  atomic.Bool
+
+	mu       sync.Mutex
+	snapshot State
+	subs     map[chan State]struct{}
+
+	// Owned by the Run goroutine.
+	state      State
+	timers     [numTimers]Timer
+	opCtx      context.Context
+	opCancel   context.CancelFunc
+	ops        sync.WaitGroup
+	cardSem    chan struct{} // serialises calls on Deps.Card
+	portal     PortalSession
+	pinBufs    map[uint64][]byte
+	lastHandle uint64
+}
+
+// result is the answer of an operation goroutine or a timer.
+type result struct {
+	in   Input
+	sess PortalSession // with ConnectOK
+}
+
+// New makes a Machine; nothing runs until Run.
+func New(cfg Config, deps Deps) *Machine {
+	if deps.Clock == nil {
+		deps.Clock = RealClock{}
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := &Machine{
+		cfg: cfg, deps: deps, log: log, clock: deps.Clock,
+		in:       make(chan Input, 64),
+		pins:     make(chan []byte, 4),
+		results:  make(chan result, 16),
+		stopping: make(chan struct{}),
+		done:     make(chan struct{}),
+		subs:     map[chan State]struct{}{},
+		cardSem:  make(chan struct{}, 1),
+		pinBufs:  map[uint64][]byte{},
+		state:    NewState(cfg),
+	}
+	m.snapshot = m.state
+	return m
+}
+
+// Run runs the machine until ctx is cancelled, then shuts down: it ends any session with a
+// Wipe (which has its own short deadline), stops every timer and operation, and returns nil.
+// Run may be called once.
+func (m *Machine) Run(ctx context.Context) error {
+	if m.deps.Card == nil || m.deps.Portal == nil {
+		return errors.New("session: Deps.Card and Deps.Portal are required")
+	}
+	if !m.started.CompareAndSwap(false, true) {
+		return errors.New("session: Run called twice")
+	}
+	m.opCtx, m.opCancel = context.WithCancel(context.Background())
+	defer m.shutdown()
+	m.publish()
+	if m.deps.UI != nil {
+		m.deps.UI.Broadcast(m.state)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			m.handle(Shutdown{})
+			return nil
+		case in := <-m.in:
+			m.handle(in)
+		case pin := <-m.pins:
+			m.handlePIN(pin)
+		case r := <-m.results:
+			m.handleResult(r)
+		}
+	}
+}
+
+func (m *Machine) shutdown() {
+	close(m.stopping)
+	m.opCancel()
+	for id, t := range m.timers {
+		if t != nil {
+			t.Stop()
+			m.timers[id] = nil
+		}
+	}
+	m.ops.Wait()
+	if m.portal != nil { // only if the shutdown wipe could not run
+		m.portal.Close()
+		m.portal = nil
+	}
+	for h, b := range m.pinBufs {
+		clear(b)
+		delete(m.pinBufs, h)
+	}
+	for {
+		select {
+		case b := <-m.pins:
+			clear(b)
+			continue
+		case r := <-m.results:
+			if r.sess != nil {
+				r.sess.Close()
+			}
+			continue
+		default:
+		}
+		break
+	}
+	close(m.done)
+	m.mu.Lock()
+	for ch := range m.subs {
+		close(ch)
+		delete(m.subs, ch)
+	}
+	m.mu.Unlock()
+}
+
+// Send feeds an input (card events, UI messages, PC/SC status). It blocks only while the
+// input queue is full, and returns at once after Run has returned. PINs go through SubmitPIN;
+// a PINSubmitted sent here is dropped.
+func (m *Machine) Send(in Input) {
+	if _, ok := in.(PINSubmitted); ok {
+		m.log.Error("session: PINSubmitted must come through SubmitPIN; dropped")
+		return
+	}
+	select {
+	case m.in <- in:
+	case <-m.done:
+	}
+}
+
+// SubmitPIN hands the citizen's PIN to the machine. It copies pin and zeroes the caller's
+// slice before returning; the copy is zeroed right after the one VERIFY it may cause, or at
+// once if it causes none (wrong phase, wrong length, not digits).
+func (m *Machine) SubmitPIN(pin []byte) {
+	buf := make([]byte, len(pin))
+	copy(buf, pin)
+	clear(pin)
+	select {
+	case m.pins <- buf:
+	case <-m.done:
+		clear(buf)
+	}
+}
+
+// Cancel, EndSession, Activity and SetLanguage send the UI's messages.
+func (m *Machine) Cancel()                 { m.Send(Cancel{}) }
+func (m *Machine) EndSession()             { m.Send(EndSession{}) }
+func (m *Machine) Activity()               { m.Send(Activity{At: m.clock.Now()}) }
+func (m *Machine) SetLanguage(lang string) { m.Send(Language{Lang: lang}) }
+
+// State is the latest state.
+func (m *Machine) State() State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.snapshot
+}
+
+// Subscribe returns a channel that holds the latest state: a slow reader misses intermediate
+// states but always gets the newest. The channel is closed by cancel or when Run returns.
+func (m *Machine) Subscribe() (<-chan State, func()) {
+	ch := make(chan State, 1)
+	m.mu.Lock()
+	select {
+	case <-m.done:
+		close(ch)
+		m.mu.Unlock()
+		return ch, func() {}
+	default:
+	}
+	m.subs[ch] = struct{}{}
+	ch <- m.snapshot
+	m.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			m.mu.Lock()
+			if _, ok := m.subs[ch]; ok {
+				delete(m.subs, ch)
+				close(ch)
+			}
+			m.mu.Unlock()
+		})
+	}
+}
+
+func (m *Machine) publish() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.snapshot = m.state
+	for ch := range m.subs {
+		select {
+		case <-ch: // drop the stale one
+		default:
+		}
+		ch <- m.state
+	}
+}
+
+// post delivers a result unless Run is winding down.
+func (m *Machine) post(r result) bool {
+	select {
+	case m.results <- r:
+		return true
+	case <-m.stopping:
+		return false
+	}
+}
+
+func (m *Machine) handlePIN(pin []byte) {
+	digits := len(pin) > 0
+	for _, c := range pin {
+		if c < '0' || c > '9' {
+			digits = false
+		}
+	}
+	m.lastHandle++
+	h := m.lastHandle
+	m.pinBufs[h] = pin
+	m.handle(PINSubmitted{Handle: h, Len: len(pin), Digits: digits})
+	if b, ok := m.pinBufs[h]; ok { // not sent to the card: zero it now
+		clear(b)
+		delete(m.pinBufs, h)
+		m.log.Info("session: PIN submission ignored", "phase", m.state.Phase)
+	}
+}
+
+func (m *Machine) handleResult(r result) {
+	switch in := r.in.(type) {
+	case ConnectOK:
+		accepted := m.state.Phase == PhaseConnecting && m.state.op == in.Op
+		m.handle(in)
+		if accepted && m.state.Phase == PhaseSession {
+			m.portal = r.sess
+		} else if r.sess != nil {
+			r.sess.Close() // a session nobody asked for any more
+		}
+	default:
+		m.handle(r.in)
+	}
+}
+
+// handle applies one input and carries out its effects, in order.
+func (m *Machine) handle(in Input) {
+	prev := m.state
+	next, fx := Next(prev, in)
+	m.state = next
+	m.observe(prev, next, in)
+	wiped := false
+	for _, e := range fx {
+		switch e := e.(type) {
+		case ReadCard:
+			m.readCard(e)
+		case VerifyPIN:
+			m.verifyPIN(e)
+		case Connect:
+			m.connect(e)
+		case Wipe:
+			m.wipe(prev, e.Reason)
+			wiped = true
+		case Broadcast:
+			if m.deps.UI != nil {
+				m.deps.UI.Broadcast(m.state)
+			}
+		case ArmTimer:
+			m.arm(e)
+		case DisarmTimer:
+			if t := m.timers[e.Timer]; t != nil {
+				t.Stop()
+				m.timers[e.Timer] = nil
+			}
+		}
+	}
+	m.publish()
+	if wiped {
+		m.handle(WipeDone{})
+	}
+}
+
+func (m *Machine) arm(e ArmTimer) {
+	if t := m.timers[e.Timer]; t != nil {
+		t.Stop()
+	}
+	m.timers[e.Timer] = m.clock.AfterFunc(e.After, func() {
+		m.post(result{in: TimerFired{Timer: e.Timer, Gen: e.Gen, At: m.clock.Now()}})
+	})
+}
+
+// startOp runs f in an operation goroutine that a Wipe cancels and Run waits for.
+func (m *Machine) startOp(f func(ctx context.Context)) {
+	ctx := m.opCtx
+	m.ops.Add(1)
+	go func() {
+		defer m.ops.Done()
+		f(ctx)
+	}()
+}
+
+// withCard runs f holding the card, unless ctx ends first.
+func (m *Machine) withCard(ctx context.Context, f func()) error {
+	select {
+	case m.cardSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-m.cardSem }()
+	f()
+	return nil
+}
+
+func (m *Machine) readCard(e ReadCard) {
+	card, log := m.deps.Card, m.log
+	m.startOp(func(ctx context.Context) {
+		var info CardInfo
+		var err error
+		if werr := m.withCard(ctx, func() { info, err = card.Read(ctx, e.Reader) }); werr != nil {
+			err = werr
+		}
+		if err != nil {
+			code := classifyRead(err)
+			log.Info("session: card read failed", "code", code, "err", err)
+			m.post(result{in: CardReadFailed{Op: e.Op, Code: code}})
+			return
+		}
+		m.post(result{in: CardRead{Op: e.Op, Info: info}})
+	})
+}
+
+func (m *Machine) verifyPIN(e VerifyPIN) {
+	pin, ok := m.pinBufs[e.Handle]
+	delete(m.pinBufs, e.Handle)
+	if !ok {
+		m.log.Error("session: no PIN under handle", "handle", e.Handle)
+		m.post(result{in: VerifyFailed{Op: e.Op}})
+		return
+	}
+	card, log := m.deps.Card, m.log
+	m.startOp(func(ctx context.Context) {
+		defer clear(pin)
+		var err error
+		if werr := m.withCard(ctx, func() { err = card.Verify(ctx, pin) }); werr != nil {
+			err = werr
+		}
+		clear(pin)
+		in, res := classifyVerify(e.Op, err)
+		if m.deps.Metrics != nil {
+			m.deps.Metrics.PINVerification(res)
+		}
+		log.Info("session: PIN verified", "result", res)
+		if res == "failed" {
+			log.Warn("session: VERIFY could not be carried out", "err", err)
+		}
+		m.post(result{in: in})
+	})
+}
+
+func (m *Machine) connect(e Connect) {
+	portal, log := m.deps.Portal, m.log
+	m.startOp(func(ctx context.Context) {
+		sess, err := portal.Open(ctx)
+		if err != nil {
+			code := classifyConnect(err)
+			log.Warn("session: portal session failed", "code", code, "err", err)
+			m.post(result{in: ConnectFailed{Op: e.Op, Code: code}})
+			return
+		}
+		if !m.post(result{in: ConnectOK{Op: e.Op, PortalURL: sess.HomeURL(), At: m.clock.Now()}, sess: sess}) {
+			sess.Close()
+		}
+	})
+}
+
+// wipe ends everything of the visit: outstanding operations, the portal session, the UI's
+// storage and the card's verified state.
+func (m *Machine) wipe(prev State, reason Reason) {
+	start := time.Now()
+	m.opCancel()
+	m.opCtx, m.opCancel = context.WithCancel(context.Background())
+	if m.portal != nil {
+		if err := m.portal.Close(); err != nil {
+			m.log.Warn("session: closing the portal session", "err", err)
+		}
+		m.portal = nil
+	}
+	if m.deps.UI != nil {
+		m.deps.UI.SendWipe()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wipeTimeout)
+	defer cancel()
+	var err error
+	if werr := m.withCard(ctx, func() { err = m.deps.Card.Logout(ctx) }); werr != nil {
+		err = werr
+	}
+	if err != nil {
+		m.log.Debug("session: card logout", "err", err)
+	}
+	d := time.Since(start)
+	m.log.Info("session: wiped", "reason", reason, "from", prev.Phase, "took", d)
+	if m.deps.Metrics != nil {
+		m.deps.Metrics.Wiped(d)
+		if prev.Phase == PhaseSession {
+			m.deps.Metrics.SessionEnded(string(reason), m.clock.Now().Sub(prev.StartedAt))
+		}
+	}
+}
+
+// observe logs transitions and reports metrics. It never logs the citizen's name.
+func (m *Machine) observe(prev, next State, in Input) {
+	mt := m.deps.Metrics
+	if prev.Phase != next.Phase {
+		m.log.Info("session: phase", "from", prev.Phase, "to", next.Phase,
+			"error", next.Error, "goodbye", next.Goodbye)
+		if mt != nil {
+			mt.SetPhase(string(next.Phase))
+		}
+	} else {
+		m.log.Debug("session: input", "type", inputName(in), "phase", next.Phase)
+	}
+	if mt == nil {
+		return
+	}
+	if next.Error != prev.Error && next.Error != ErrCodeNone {
+		mt.SetLastError(string(next.Error))
+	}
+	if next.ReaderPresent != prev.ReaderPresent {
+		mt.SetReaderPresent(next.ReaderPresent)
+	}
+	if next.ServiceUp != prev.ServiceUp {
+		mt.SetPCSCDUp(next.ServiceUp)
+	}
+	switch in := in.(type) {
+	case CardInserted:
+		mt.CardEvent("inserted")
+	case CardRemoved:
+		mt.CardEvent("removed")
+	case CardRead:
+		if prev.Phase == PhaseReading && prev.op == in.Op {
+			mt.CardEvent("read_ok")
+		}
+	case CardReadFailed:
+		if prev.Phase == PhaseReading && prev.op == in.Op {
+			mt.CardEvent("read_failed")
+		}
+	case ConnectFailed:
+		if prev.Phase == PhaseConnecting && prev.op == in.Op {
+			mt.PortalError(string(next.Error))
+		}
+	}
+}
+
+func inputName(in Input) string {
+	switch in.(type) {
+	case PINSubmitted:
+		return "pin" // never more than that
+	case TimerFired:
+		return "timer"
+	}
+	return fmt.Sprintf("%T", in)
+}

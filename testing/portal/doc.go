@@ -17,7 +17,11 @@
 //
 // Only the portal asks for a client certificate (unless Options.SSORequiresClientCert), so a
 // whole session can cost the card one signature when the client reuses connections or
-// resumes TLS sessions.
+// resumes TLS sessions. Each origin has its own session ticket keys. A Go client must
+// therefore keep one tls.ClientSessionCache per origin: the cache is keyed by server name
+// alone, so with one host name for all three origins their tickets overwrite each other and
+// a new portal connection offers the static origin's ticket, is refused resumption and
+// costs another signature.
 //
 // # Refusing a certificate
 //
@@ -29,7 +33,7 @@
 // issued by this council". A kiosk classifies the refusal from the status and header.
 //
 // With Options.RefuseInHandshake the portal instead fails the handshake with a TLS alert:
-// certificate_required (TLS 1.3) or bad_certificate (TLS 1.2) when no certificate is sent,
+// certificate_required (TLS 1.3) or handshake_failure (TLS 1.2) when no certificate is sent,
 // bad_certificate for a foreign one. In TLS 1.3 the client learns this on its first read, so
 // a Go client sees it as the error of its first request ("remote error: tls: …").
 //

@@ -15,7 +15,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,7 +142,7 @@ type browser struct {
 func (w *world) browser(t testing.TB, cert *tls.Certificate) *browser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	tr := &http.Transport{TLSClientConfig: w.clientTLS(cert, nil), ForceAttemptHTTP2: false}
+	tr := &http.Transport{DialTLSContext: perOriginSessions(w.clientTLS(cert, nil))}
 	b := &browser{tr: tr}
 	b.Client = &http.Client{Transport: tr, Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -155,6 +154,29 @@ func (w *world) browser(t testing.TB, cert *tls.Certificate) *browser {
 		}}
 	t.Cleanup(tr.CloseIdleConnections)
 	return b
+}
+
+// perOriginSessions dials TLS with one session cache per address. Go's client session cache
+// is keyed by the server name alone, so the three origins on one host name would otherwise
+// overwrite each other's tickets, and a portal connection would offer the static origin's
+// ticket, be refused resumption and cost a new signature.
+func perOriginSessions(base *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var mu sync.Mutex
+	caches := map[string]tls.ClientSessionCache{}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		cache := caches[addr]
+		if cache == nil {
+			cache = tls.NewLRUClientSessionCache(4)
+			caches[addr] = cache
+		}
+		mu.Unlock()
+		cfg := base.Clone()
+		cfg.ClientSessionCache = cache
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		d := tls.Dialer{Config: cfg}
+		return d.DialContext(ctx, network, addr)
+	}
 }
 
 // get fetches u and returns the status, headers and body.
@@ -232,5 +254,3 @@ func originOf(u string) string {
 	return p.Scheme + "://" + p.Host
 }
 
-var _ = strings.Contains
-var _ net.Conn

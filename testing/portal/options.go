@@ -28,7 +28,7 @@ type Options struct {
 	DisableHTTP2 bool
 
 	// RefuseInHandshake makes the portal reject a missing or foreign client certificate with a
-	// TLS alert (certificate_required or bad_certificate) instead of the default: complete the
+	// TLS alert (certificate_required, handshake_failure or bad_certificate) instead of the default: complete the
 	// handshake and answer every request with a 403 page that says what is wrong.
 	RefuseInHandshake bool
 	// SSORequiresClientCert makes the SSO origin require a council certificate too. By default

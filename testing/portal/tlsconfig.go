@@ -27,7 +27,7 @@ func (s *Server) tlsConfig(o origin) *tls.Config {
 		inner.ClientAuth = tls.NoClientCert
 	case s.opts.RefuseInHandshake:
 		// A missing certificate ends the handshake with certificate_required (TLS 1.3) or
-		// bad_certificate (TLS 1.2); a foreign one with bad_certificate from VerifyConnection.
+		// handshake_failure (TLS 1.2); a foreign one with bad_certificate from VerifyConnection.
 		inner.ClientAuth = tls.RequireAnyClientCert
 	default:
 		// Complete the handshake whatever the client sends; requests then get a 403 page.

@@ -253,4 +253,3 @@ func originOf(u string) string {
 	}
 	return p.Scheme + "://" + p.Host
 }
-

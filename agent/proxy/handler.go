@@ -296,11 +296,17 @@ type statusRecorder struct {
 	code int
 }
 
+// WriteHeader sends the headers of a streaming response (no Content-Length) at once, so that
+// an event stream or long poll that has nothing to say yet still reaches the browser.
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.code == 0 {
 		r.code = code
 	}
 	r.ResponseWriter.WriteHeader(code)
+	if code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified &&
+		r.Header().Get("Content-Length") == "" {
+		http.NewResponseController(r.ResponseWriter).Flush()
+	}
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {

@@ -202,6 +202,8 @@ func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/stream":
 		w.Header().Set("Content-Type", "text/event-stream")
 		rc := http.NewResponseController(w)
+		w.WriteHeader(http.StatusOK)
+		rc.Flush()
 		for {
 			select {
 			case line := <-c.stream:

@@ -99,10 +99,12 @@ func Start(ctx context.Context, cfg Config, clientCert tls.Certificate) (*Sessio
 		srv := &http.Server{
 			Handler:           s.handler(o),
 			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    cfg.MaxHeaderBytes,
-			BaseContext:       func(net.Listener) context.Context { return s.ctx },
-			ErrorLog:          errLog,
+			// "OPTIONS *" is not for the portal: let admit refuse it.
+			DisableGeneralOptionsHandler: true,
+			IdleTimeout:                  cfg.IdleTimeout,
+			MaxHeaderBytes:               cfg.MaxHeaderBytes,
+			BaseContext:                  func(net.Listener) context.Context { return s.ctx },
+			ErrorLog:                     errLog,
 		}
 		s.servers = append(s.servers, srv)
 		ln := trackingListener{Listener: lns[i], set: s.down}

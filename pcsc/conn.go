@@ -177,6 +177,11 @@ func (c *Conn) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 		if err != nil {
 			return c.transmitError(ctx, wrapSCard("SCardTransmit", err))
 		}
+		if len(r) < 2 {
+			// vpcd (and other drivers) report a lost card as an exchange that
+			// "succeeded" with nothing in it.
+			return c.transmitError(ctx, fmt.Errorf("SCardTransmit: the reader returned %d bytes: %w", len(r), ErrCardUnresponsive))
+		}
 		resp = r
 		return nil
 	})
@@ -187,7 +192,7 @@ func (c *Conn) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 }
 
 // transmitError tells a card pulled mid-command from one that failed to answer. pcscd first
-// reports the failed exchange (0x80100016) and notices the empty reader at its next presence
+// reports the failed exchange (0x80100016, or an empty response) and notices the empty reader at its next presence
 // poll; this waits up to the removal grace for that. It polls SCardStatus on its own handle
 // rather than using SCardGetStatusChange, because github.com/ebfe/scard keeps reader-name
 // buffers for SCardGetStatusChange in a process-wide map that two concurrent waits on the

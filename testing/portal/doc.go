@@ -52,6 +52,7 @@
 //	GET  /assets/img/…     per-user images (private caching)
 //	GET  /sso/callback     redeems an SSO ticket, sets the session cookie
 //	GET  /_test/stats      [Stats] as JSON
+//	GET  /_test/ping       "pong" for any valid council certificate, no session (for benchmarks)
 //
 // Pages need a session: the cookie portal_session (HttpOnly, Secure, SameSite=Lax), bound
 // to the certificate that signed in. /events, /ws and /assets need only a valid

@@ -253,6 +253,7 @@ func (s *Server) withSession(h func(http.ResponseWriter, *http.Request, *session
 func (s *Server) portalHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_test/stats", s.handleStats)
+	mux.HandleFunc("GET /_test/ping", s.withCitizen(handlePing))
 	mux.HandleFunc("GET /assets/img/{name}", s.withCitizen(s.handlePortalImage))
 	mux.HandleFunc("GET "+callbackPath, s.withCitizen(s.handleCallback))
 	mux.HandleFunc("GET /events", s.withCitizen(s.handleEvents))

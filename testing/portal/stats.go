@@ -233,3 +233,11 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	enc.SetIndent("", "  ")
 	enc.Encode(s.Stats())
 }
+
+// handlePing is the cheapest request that still needs a verified council certificate: for
+// latency and throughput benchmarks through a proxy against a direct client.
+func handlePing(w http.ResponseWriter, r *http.Request, _ *Citizen) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("pong\n"))
+}

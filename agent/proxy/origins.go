@@ -93,7 +93,7 @@ func (m *originMap) local(scheme, host string) *origin {
 // host stays as it is (it resolves against the local origin the same way). ok is false for an
 // absolute reference that is not a configured origin, or one that does not parse.
 func (m *originMap) toLocalURL(ref string) (string, bool) {
-	u, err := url.Parse(strings.TrimSpace(ref))
+	u, err := url.Parse(browserClean(ref))
 	if err != nil {
 		return "", false
 	}
@@ -247,4 +247,23 @@ func splitHostPort(hp string) (host, port string) {
 		return h, p
 	}
 	return hp, ""
+}
+
+// browserClean reads a URL reference the way a browser does (WHATWG URL parsing) before Go
+// parses it: leading and trailing spaces and controls trimmed, tabs and newlines removed, and
+// a backslash before the query taken as a slash, so that "/\\evil.example" is seen for what the
+// browser makes of it, "//evil.example".
+func browserClean(ref string) string {
+	ref = strings.TrimFunc(ref, func(r rune) bool { return r <= ' ' })
+	ref = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, ref)
+	end := strings.IndexAny(ref, "?#")
+	if end < 0 {
+		end = len(ref)
+	}
+	return strings.ReplaceAll(ref[:end], "\\", "/") + ref[end:]
 }

@@ -21,6 +21,9 @@ type fakePCSC struct {
 	counter map[string]uint32
 
 	establishes, waits int
+	// ghost is listed once by the next SCardListReaders but unknown to the wait, like a
+	// reader unplugged between the two calls.
+	ghost string
 }
 
 func newFakePCSC(readers ...string) *fakePCSC {
@@ -127,7 +130,12 @@ func (c *fakeContext) listReaders() ([]string, error) {
 	if c.deadLocked() {
 		return nil, wrapSCard("SCardListReaders", scard.ErrNoService)
 	}
-	return slices.Clone(c.f.readers), nil
+	names := slices.Clone(c.f.readers)
+	if c.f.ghost != "" {
+		names = append(names, c.f.ghost)
+		c.f.ghost = ""
+	}
+	return names, nil
 }
 
 func (c *fakeContext) getStatusChange(states []readerState) error {

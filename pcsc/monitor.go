@@ -259,6 +259,7 @@ func (m *Monitor) watch(ctx context.Context, pc pcscContext, events chan<- Event
 		return true, nil
 	}
 	pnp := readerState{reader: pnpReader, current: uint32(len(names)) << 16}
+	unknownInARow := 0
 	for {
 		if ctx.Err() != nil {
 			return true, nil
@@ -272,12 +273,17 @@ func (m *Monitor) watch(ctx context.Context, pc pcscContext, events chan<- Event
 			return true, nil
 		case errors.Is(err, ErrCancelled):
 			continue
-		case errors.Is(err, ErrReaderUnavailable):
-			relist = true // a reader went away between SCardListReaders and the wait
+		case errors.Is(err, ErrReaderUnavailable) && unknownInARow < 3:
+			// A reader went away between SCardListReaders and the wait. (Should
+			// pcscd keep listing a reader it says it does not know, the context is
+			// treated as failed instead of spinning.)
+			relist = true
+			unknownInARow++
 		default:
 			return true, err
 		}
 		if err == nil {
+			unknownInARow = 0
 			copy(states, all) // all may or may not share states' array
 			for i := range states {
 				if err := m.update(ctx, events, &states[i]); err != nil {

@@ -231,3 +231,15 @@ func TestMonitorRunTwice(t *testing.T) {
 		t.Fatal("a second Run did not fail")
 	}
 }
+
+func TestMonitorReaderGoneBeforeWait(t *testing.T) {
+	f := newFakePCSC("A")
+	f.ghost = "Ghost"
+	_, events := runMonitor(t, f)
+	expect(t, events, "reader-added A", "reader-added Ghost", "reader-removed Ghost")
+	f.insert("A", atr1)
+	expect(t, events, "card-inserted A 3B01")
+	if est, _ := f.stats(); est != 1 {
+		t.Fatalf("%d contexts established: an unknown reader was taken for a service failure", est)
+	}
+}

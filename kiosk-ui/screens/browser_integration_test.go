@@ -41,7 +41,7 @@ window.kioskShell = { wipe() { window.__wipes++; return Promise.resolve(); } };`
 
 // newBrowser starts a headless Chromium with a fresh profile for this test and returns its
 // chromedp context, with a 1280×800 viewport and reduced motion (stable screenshots).
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("this test needs Chromium at %s: install it with `apt-get install chromium` (make deps does)", chromiumPath)
@@ -96,7 +96,7 @@ func newBrowser(t *testing.T) context.Context {
 
 // removeProfile deletes the profile; Chromium's children may still write for a moment
 // after the browser has gone, so it retries until a deadline.
-func removeProfile(t *testing.T, dir string) {
+func removeProfile(t testing.TB, dir string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := os.RemoveAll(dir)
@@ -112,7 +112,7 @@ func removeProfile(t *testing.T, dir string) {
 }
 
 // run runs actions with a per-call timeout.
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -122,7 +122,7 @@ func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.
 }
 
 // evalJS evaluates a script expression and decodes its value.
-func evalJS[T any](t *testing.T, ctx context.Context, expr string, opts ...chromedp.EvaluateOption) T {
+func evalJS[T any](t testing.TB, ctx context.Context, expr string, opts ...chromedp.EvaluateOption) T {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -135,16 +135,17 @@ func evalJS[T any](t *testing.T, ctx context.Context, expr string, opts ...chrom
 
 // kiosk is one page of the kiosk UI in the browser.
 type kiosk struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 }
 
 // openKiosk loads the UI at baseURL with the token in the fragment, as the shell does,
 // and waits until the page has loaded its catalogs.
-func openKiosk(t *testing.T, ctx context.Context, baseURL, token string) *kiosk {
+func openKiosk(t testing.TB, ctx context.Context, baseURL, token string) *kiosk {
 	t.Helper()
 	k := &kiosk{t: t, ctx: ctx}
-	run(t, ctx, chromedp.Navigate(baseURL+"/#token="+token))
+	// From about:blank, so that reopening the same page is a load and not a fragment change.
+	run(t, ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(baseURL+"/#token="+token))
 	k.waitJS(`document.body.dataset.ready === "true"`, "the page to load")
 	return k
 }
@@ -247,7 +248,7 @@ func (k *kiosk) screenshot(name string) {
 }
 
 // catalog reads a message catalog so tests can compare the page's text with it.
-func catalog(t *testing.T, lang string) map[string]message {
+func catalog(t testing.TB, lang string) map[string]message {
 	t.Helper()
 	b, err := fs.ReadFile(assets, "assets/i18n/"+lang+".json")
 	if err != nil {
@@ -261,7 +262,7 @@ func catalog(t *testing.T, lang string) map[string]message {
 }
 
 // msg renders a catalog string as the page does (plural "one" for n == 1 in en and el).
-func msg(t *testing.T, cat map[string]message, key string, vars map[string]any) string {
+func msg(t testing.TB, cat map[string]message, key string, vars map[string]any) string {
 	t.Helper()
 	m, ok := cat[key]
 	if !ok {

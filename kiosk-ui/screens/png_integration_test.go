@@ -14,7 +14,7 @@ import (
 // shrinkPNG re-encodes a screenshot as a paletted PNG with the best compression, so the
 // committed docs/screens stay small. The screens are flat colours: the 256 most frequent
 // colours keep them sharp, and the rare anti-aliasing shades map to their nearest.
-func shrinkPNG(t *testing.T, in []byte) []byte {
+func shrinkPNG(t testing.TB, in []byte) []byte {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(in))
 	if err != nil {

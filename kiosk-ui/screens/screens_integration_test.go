@@ -411,3 +411,18 @@ func TestReconnectAndBadMessages(t *testing.T) {
 		t.Errorf("address after the reload %q", got)
 	}
 }
+
+// BenchmarkAttractScreen measures loading the page until the attract screen is shown,
+// catalogs and websocket included, in a warm browser.
+func BenchmarkAttractScreen(b *testing.B) {
+	a := newTestAgent(b)
+	ctx := newBrowser(b)
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		k := openKiosk(b, ctx, a.URL(), a.Token())
+		k.waitPhase("idle")
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/attract")
+}

@@ -28,7 +28,7 @@ import (
 // The browser helpers (openKiosk and the kiosk methods) only need the base URL and the
 // token, so an end-to-end test can point them at the real agent instead.
 type testAgent struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	portal *fakePortal
 	token  string
@@ -97,7 +97,7 @@ type pageMessage struct {
 	Raw  string `json:"-"`
 }
 
-func newTestAgent(t *testing.T) *testAgent {
+func newTestAgent(t testing.TB) *testAgent {
 	t.Helper()
 	tok := make([]byte, 32)
 	if _, err := rand.Read(tok); err != nil {
@@ -387,7 +387,7 @@ try { if (window.open(location.origin + "/popup")) popup = "opened"; } catch (e)
 fetch("/attempted?top=" + top_ + "&popup=" + popup);
 </script></body></html>`
 
-func newFakePortal(t *testing.T) *fakePortal {
+func newFakePortal(t testing.TB) *fakePortal {
 	p := &fakePortal{hits: map[string]int{}, changed: make(chan struct{})}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
@@ -417,7 +417,7 @@ func (p *fakePortal) Hits(path string) int {
 }
 
 // WaitHit waits until path has been requested at least n times.
-func (p *fakePortal) WaitHit(t *testing.T, path string, n int) {
+func (p *fakePortal) WaitHit(t testing.TB, path string, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -1,0 +1,259 @@
+package uilink
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"smartpath/agent/session"
+)
+
+// Version is the protocol version this package speaks.
+const Version = 1
+
+// Types of the messages a UI sends.
+const (
+	TypePIN        = "pin"
+	TypeCancel     = "cancel"
+	TypeEndSession = "end_session"
+	TypeActivity   = "activity"
+	TypeLanguage   = "language"
+)
+
+// maxPINDigits bounds the pin field; the machine enforces the configured length.
+const maxPINDigits = 16
+
+// Message is one decoded message from the UI.
+type Message struct {
+	Type string // one of the Type constants
+	Lang string // TypeLanguage
+	// PIN is the digits of a TypePIN message. The server zeroes it when the handler returns:
+	// a handler that needs it later must copy it (session.Machine.SubmitPIN does).
+	PIN []byte
+}
+
+// String never shows the PIN.
+func (m Message) String() string {
+	if m.Type == TypeLanguage {
+		return fmt.Sprintf("language %q", m.Lang)
+	}
+	return m.Type
+}
+
+// allowed lists each type's fields besides v and type.
+var allowed = map[string][]string{
+	TypePIN:        {"pin"},
+	TypeCancel:     nil,
+	TypeEndSession: nil,
+	TypeActivity:   nil,
+	TypeLanguage:   {"lang"},
+}
+
+// badMessage is why a message was refused; Detail goes back to the UI and into logs, so it
+// never contains a value from a pin message.
+type badMessage struct{ Detail string }
+
+func (e *badMessage) Error() string { return "bad message: " + e.Detail }
+
+// skipValue accepts any JSON value without copying it (used to list an object's keys).
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+// pinField takes the PIN out of the message as bytes, without a string in between.
+type pinField struct {
+	b   []byte
+	bad bool
+}
+
+func (p *pinField) UnmarshalJSON(raw []byte) error {
+	clear(p.b) // a second "pin" key: drop the first
+	p.b, p.bad = nil, false
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		p.bad = true
+		return nil
+	}
+	digits := raw[1 : len(raw)-1]
+	if len(digits) == 0 || len(digits) > maxPINDigits {
+		p.bad = true
+		return nil
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			p.bad = true
+			return nil
+		}
+	}
+	p.b = make([]byte, len(digits))
+	copy(p.b, digits)
+	return nil
+}
+
+type wireIn struct {
+	V    json.RawMessage `json:"v"`
+	Type string          `json:"type"`
+	Lang string          `json:"lang"`
+	PIN  pinField        `json:"pin"`
+}
+
+// decode parses one UI message strictly. The caller zeroes data afterwards.
+func decode(data []byte) (Message, error) {
+	var keys map[string]skipValue
+	if err := json.Unmarshal(data, &keys); err != nil || keys == nil {
+		return Message{}, &badMessage{"not a JSON object"}
+	}
+	var w wireIn
+	if err := json.Unmarshal(data, &w); err != nil {
+		clear(w.PIN.b)
+		return Message{}, &badMessage{"a field has the wrong type"}
+	}
+	msg, err := check(keys, &w)
+	if err != nil {
+		clear(w.PIN.b)
+		return Message{}, err
+	}
+	return msg, nil
+}
+
+func check(keys map[string]skipValue, w *wireIn) (Message, error) {
+	if string(w.V) != "1" {
+		if _, ok := keys["v"]; !ok {
+			return Message{}, &badMessage{`missing "v"`}
+		}
+		return Message{}, &badMessage{"unsupported protocol version"}
+	}
+	fields, ok := allowed[w.Type]
+	if !ok {
+		if _, present := keys["type"]; !present {
+			return Message{}, &badMessage{`missing "type"`}
+		}
+		return Message{}, &badMessage{fmt.Sprintf("unknown type %s", quoteName(w.Type))}
+	}
+	for k := range keys {
+		if k != "v" && k != "type" && !slices.Contains(fields, k) {
+			return Message{}, &badMessage{fmt.Sprintf("unknown field %s for type %q", quoteName(k), w.Type)}
+		}
+	}
+	switch w.Type {
+	case TypePIN:
+		if w.PIN.bad || w.PIN.b == nil {
+			return Message{}, &badMessage{"pin must be a short string of digits"}
+		}
+		return Message{Type: TypePIN, PIN: w.PIN.b}, nil
+	case TypeLanguage:
+		if len(w.Lang) < 2 || len(w.Lang) > 8 {
+			return Message{}, &badMessage{"lang must be a language code"}
+		}
+		for _, c := range w.Lang {
+			if c < 'a' || c > 'z' {
+				return Message{}, &badMessage{"lang must be a language code"}
+			}
+		}
+		return Message{Type: TypeLanguage, Lang: w.Lang}, nil
+	}
+	return Message{Type: w.Type}, nil
+}
+
+// quoteName quotes a short identifier-like name from the UI for an error detail, and
+// refuses to repeat anything else.
+func quoteName(s string) string {
+	if len(s) == 0 || len(s) > 32 {
+		return "(not shown)"
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c == '_') {
+			return "(not shown)"
+		}
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// Outgoing messages.
+
+type stateMsg struct {
+	V       int          `json:"v"`
+	Type    string       `json:"type"`
+	Seq     uint64       `json:"seq"`
+	Phase   string       `json:"phase"`
+	Lang    string       `json:"lang"`
+	PIN     *pinView     `json:"pin"`
+	Citizen *citizenView `json:"citizen"`
+	Session *sessionView `json:"session"`
+	Warning *warningView `json:"warning"`
+	Error   *codeView    `json:"error"`
+	Goodbye *reasonView  `json:"goodbye"`
+}
+
+type pinView struct {
+	Min       int  `json:"min"`
+	Max       int  `json:"max"`
+	TriesLeft *int `json:"triesLeft"`
+	Wrong     bool `json:"wrong"`
+}
+
+type citizenView struct {
+	Name string `json:"name"`
+}
+
+type sessionView struct {
+	PortalURL      string `json:"portalURL"`
+	EndsAt         int64  `json:"endsAt"`
+	IdleTimeoutSec int    `json:"idleTimeoutSec"`
+}
+
+type warningView struct {
+	EndsAt int64 `json:"endsAt"`
+}
+
+type codeView struct {
+	Code string `json:"code"`
+}
+
+type reasonView struct {
+	Reason string `json:"reason"`
+}
+
+type simpleMsg struct {
+	V      int    `json:"v"`
+	Type   string `json:"type"`
+	Code   string `json:"code,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func unixMilli(t time.Time) int64 { return t.UnixMilli() }
+
+// stateMessage renders a session state as the protocol's state message: each field only in
+// the phases docs/ui-protocol.md gives it.
+func stateMessage(s session.State, seq uint64) stateMsg {
+	m := stateMsg{V: Version, Type: "state", Seq: seq, Phase: string(s.Phase), Lang: s.Lang}
+	switch s.Phase {
+	case session.PhasePIN, session.PhaseVerifying:
+		p := &pinView{Min: s.PIN.Min, Max: s.PIN.Max, Wrong: s.PIN.Wrong}
+		if s.PIN.TriesLeft >= 0 {
+			n := s.PIN.TriesLeft
+			p.TriesLeft = &n
+		}
+		m.PIN = p
+	case session.PhaseConnecting:
+		m.Citizen = &citizenView{Name: s.Citizen}
+	case session.PhaseSession:
+		m.Citizen = &citizenView{Name: s.Citizen}
+		m.Session = &sessionView{PortalURL: s.PortalURL, EndsAt: unixMilli(s.EndsAt),
+			IdleTimeoutSec: int(s.Config.IdleTimeout / time.Second)}
+		if !s.WarningEndsAt.IsZero() {
+			m.Warning = &warningView{EndsAt: unixMilli(s.WarningEndsAt)}
+		}
+	case session.PhaseError, session.PhaseOutOfOrder:
+		code := s.Error
+		if code == "" {
+			code = session.ErrCodeOutOfOrder
+		}
+		m.Error = &codeView{Code: string(code)}
+	case session.PhaseEnding, session.PhaseGoodbye:
+		if s.Goodbye != "" {
+			m.Goodbye = &reasonView{Reason: string(s.Goodbye)}
+		}
+	}
+	return m
+}

@@ -153,3 +153,36 @@ func TestIntegrationTransmitCancelled(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestIntegrationConnPCSCDKilled(t *testing.T) {
+	d := pcscdtest.Start(t)
+	c, _ := connectInserted(t, d, nil)
+	d.Kill(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Transmit(ctx, []byte{0x00, 0xCA, 0x00, 0x00}); !errors.Is(err, ErrNoService) {
+		t.Fatalf("Transmit with pcscd dead = %v, want ErrNoService", err)
+	}
+	if err := c.CloseReset(); err != nil {
+		t.Errorf("CloseReset with pcscd dead = %v, want nil (nothing left to close)", err)
+	}
+	d.Start(t)
+	// A connection made before the restart stays dead; a new one works once the card is back.
+	card := insertVPCD(t, d.VPCDAddr(0), nil)
+	defer card.pull()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c2, err := Connect(ctx, d.Readers()[0].Name, ConnectOptions{})
+		if err == nil {
+			_, err = c2.Transmit(ctx, []byte{0x00, 0xCA, 0x00, 0x00})
+			_ = c2.Close()
+			if err == nil {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection after pcscd restarted: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -31,6 +31,7 @@
   var events = document.getElementById("events");
   if (events && window.EventSource) {
     var es = new EventSource("/events");
+    es.addEventListener("open", function () { document.documentElement.dataset.events = "open"; });
     es.addEventListener("update", function (e) {
       var li = document.createElement("li");
       try { li.textContent = JSON.parse(e.data).text; } catch (err) { li.textContent = e.data; }
@@ -45,6 +46,8 @@
     var log = document.getElementById("chat-log");
     var input = document.getElementById("chat-text");
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    ws.addEventListener("open", function () { document.documentElement.dataset.ws = "open"; });
+    ws.addEventListener("close", function () { document.documentElement.dataset.ws = "closed"; });
     ws.addEventListener("message", function (e) {
       var li = document.createElement("li");
       li.textContent = "Desk: " + e.data;

@@ -38,6 +38,12 @@ func TestSelect(t *testing.T) {
 	if !bytes.Equal(disc, tlv(0x7E, discoveryObject())) {
 		t.Errorf("discovery = %X", disc)
 	}
+	// SELECT again clears the security status (as on a YubiKey).
+	wantSW(t, verifyPIN(t, c, "123456"), swOK)
+	_, sw = send(t, c, "00 A4 04 00 05 A0 00 00 03 08")
+	wantSW(t, sw, swOK)
+	_, sw = send(t, c, "00 20 00 80")
+	wantSW(t, sw, 0x63C3)
 	c.Reset()
 	_, sw = send(t, c, "00 CB 3F FF 03 5C 01 7E 00")
 	wantSW(t, sw, swINSNotSupported)

@@ -125,7 +125,9 @@ func (c *Card) selectApp(cmd command) response {
 	if len(cmd.data) < 5 || !bytes.HasPrefix(pivAID, cmd.data) {
 		return status(swNotFound)
 	}
+	// Like a YubiKey, selecting the application (again) clears its security status.
 	c.selected = true
+	c.pinVerified, c.mgmtAuthed = false, false
 	if cmd.p2 == 0x0C {
 		return status(swOK)
 	}

@@ -22,7 +22,8 @@
 // Keys in 9A and 9D need the PIN verified in the current card session, 9C needs a VERIFY
 // immediately before each use (PIN-always), 9E needs none. The management key must be
 // authenticated before PUT DATA and GENERATE. [Card.Reset] (a power cycle, or power off/on
-// from vpcd) clears the security status. PIV is the default-selected application unless
+// from vpcd) clears the security status, and so does SELECT, as on a YubiKey (which
+// yubico-piv-tool relies on to read the PIN tries left). PIV is the default-selected application unless
 // Options.RequireSelect is set.
 //
 // # Faults

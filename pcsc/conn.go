@@ -98,7 +98,7 @@ func Connect(ctx context.Context, reader string, opts ConnectOptions) (*Conn, er
 		mu.Lock()
 		defer mu.Unlock()
 		if gaveUp && c != nil {
-			c.teardown(scard.ResetCard)
+			_ = c.teardown(scard.ResetCard)
 			return
 		}
 		done <- result{c, err}
@@ -112,7 +112,7 @@ func Connect(ctx context.Context, reader string, opts ConnectOptions) (*Conn, er
 		select {
 		case r := <-done: // finished meanwhile; do not leak it
 			if r.c != nil {
-				r.c.teardown(scard.ResetCard)
+				_ = r.c.teardown(scard.ResetCard)
 			}
 		default:
 			gaveUp = true

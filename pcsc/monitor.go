@@ -49,7 +49,7 @@ type Event struct {
 	Kind   EventKind
 	Reader string // empty for ServiceLost and ServiceRestored
 	ATR    []byte // CardInserted only
-	At     time.Time
+	At     time.Time // when the Monitor saw the change and sent the event
 }
 
 func (e Event) String() string {

@@ -370,9 +370,12 @@ func TestReconnectAndBadMessages(t *testing.T) {
 	a.mu.Lock()
 	a.state = agentState{Phase: "idle", Lang: "en", Seq: 0}
 	a.mu.Unlock()
+	a.SetDown(true)
 	a.Drop()
 	k.waitPhase("starting")
 	k.waitJS(`!document.getElementById("portal-frame") && window.__wipes === 1`, "the session wiped when the agent went away")
+	k.checkAxe("starting while the agent is away")
+	a.SetDown(false)
 	a.WaitAccepted(2)
 	k.waitPhase("idle")
 

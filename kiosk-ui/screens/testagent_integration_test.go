@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -35,6 +36,7 @@ type testAgent struct {
 
 	mu       sync.Mutex
 	closed   bool
+	down     bool // refuse connections, as an agent that is restarting
 	state    agentState
 	conns    map[*websocket.Conn]bool
 	accepted int           // connections accepted so far
@@ -135,6 +137,36 @@ func (a *testAgent) Close() {
 	a.mu.Unlock()
 	a.srv.Close()
 	a.handlers.Wait()
+	a.checkMessages()
+}
+
+// pageMessageFields are the exact fields of each message the page may send (UI → agent).
+var pageMessageFields = map[string][]string{
+	"pin":         {"pin", "type", "v"},
+	"cancel":      {"type", "v"},
+	"end_session": {"type", "v"},
+	"activity":    {"type", "v"},
+	"language":    {"lang", "type", "v"},
+}
+
+// checkMessages fails the test if the page sent anything the protocol does not define.
+func (a *testAgent) checkMessages() {
+	for _, m := range a.Messages() {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(m.Raw), &fields); err != nil {
+			a.t.Errorf("the page sent a malformed message %q", m.Raw)
+			continue
+		}
+		want, ok := pageMessageFields[m.Type]
+		if !ok || m.V != 1 || len(m.Raw) > 4096 {
+			a.t.Errorf("the page sent a message outside protocol v1: %s", m.Raw)
+			continue
+		}
+		got := slices.Sorted(maps.Keys(fields))
+		if !slices.Equal(got, want) {
+			a.t.Errorf("the page sent %s with fields %q, want %q", m.Type, got, want)
+		}
+	}
 }
 
 func (a *testAgent) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -144,9 +176,9 @@ func (a *testAgent) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
-	if a.closed {
+	if a.closed || a.down {
 		a.mu.Unlock()
-		http.Error(w, "closing", http.StatusServiceUnavailable)
+		http.Error(w, "not running", http.StatusServiceUnavailable)
 		return
 	}
 	a.handlers.Add(1)
@@ -284,6 +316,13 @@ func (a *testAgent) Drop() {
 	for c := range a.conns {
 		c.Close()
 	}
+}
+
+// SetDown makes the agent refuse (down) or accept connections again.
+func (a *testAgent) SetDown(down bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.down = down
 }
 
 // Accepted is the number of websocket connections accepted so far.

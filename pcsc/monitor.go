@@ -47,8 +47,8 @@ func (k EventKind) String() string {
 // Event is a change the [Monitor] observed.
 type Event struct {
 	Kind   EventKind
-	Reader string // empty for ServiceLost and ServiceRestored
-	ATR    []byte // CardInserted only
+	Reader string    // empty for ServiceLost and ServiceRestored
+	ATR    []byte    // CardInserted only
 	At     time.Time // when the Monitor saw the change and sent the event
 }
 

@@ -28,9 +28,9 @@ func kioskGoAllowMainDocument(uri *C.char) C.int {
 }
 
 //export kioskGoLoadFailed
-func kioskGoLoadFailed(uri, msg *C.char) {
+func kioskGoLoadFailed(uri, msg *C.char, network C.int) {
 	if s := active.Load(); s != nil {
-		s.loadFailed(C.GoString(uri), C.GoString(msg))
+		s.loadFailed(C.GoString(uri), C.GoString(msg), network != 0)
 	}
 }
 

@@ -7,14 +7,15 @@
 // Implemented in Go (callbacks_linux.go).
 extern int kioskGoAllowNavigation(char *uri);
 extern int kioskGoAllowMainDocument(char *uri);
-extern void kioskGoLoadFailed(char *uri, char *message);
+extern void kioskGoLoadFailed(char *uri, char *message, int network);
 extern void kioskGoLoadCommitted(char *uri, int status);
 extern void kioskGoWebProcessTerminated(int reason);
 extern void kioskGoWipeDone(int id, char *err);
 extern void kioskGoRefused(char *what, char *uri);
 
-// The back/forward list of a view that has loaded nothing: restoring it empties the list.
-static WebKitWebViewSessionState *empty_session;
+// A one-entry back/forward list holding the UI's start page as it was loaded: restoring it
+// after a wipe leaves nothing of the last citizen reachable with history.back().
+static GBytes *clean_history;
 
 // Links that would open a new window open in the frame they come from. The native side
 // refuses every new window anyway; this only keeps such links working. It runs in its own
@@ -357,11 +358,14 @@ static gboolean on_load_failed(WebKitWebView *v, WebKitLoadEvent event, gchar *u
   (void)v;
   (void)event;
   (void)data;
-  // Navigations the policy refused, or that a newer navigation replaced, also end here;
-  // only real network failures mean the UI is not reachable.
-  if (error->domain == WEBKIT_NETWORK_ERROR && error->code != WEBKIT_NETWORK_ERROR_CANCELLED) {
-    kioskGoLoadFailed(uri ? uri : "", error->message ? error->message : "");
+  // A navigation that a newer one replaced ends here too: not a failure.
+  if (error->domain == WEBKIT_NETWORK_ERROR && error->code == WEBKIT_NETWORK_ERROR_CANCELLED) {
+    return TRUE;
   }
+  // Network errors on the UI mean the agent is not reachable; anything else (the policy or
+  // the content filter stopped it) is a refusal.
+  kioskGoLoadFailed(uri ? uri : "", error->message ? error->message : "",
+                    error->domain == WEBKIT_NETWORK_ERROR ? 1 : 0);
   return TRUE; // no built-in error page
 }
 
@@ -487,8 +491,102 @@ char *kiosk_lockdown(GtkWidget *window) {
   g_signal_connect(view, "button-release-event", G_CALLBACK(on_mouse_button), NULL);
   g_signal_connect(ctx, "download-started", G_CALLBACK(on_download_started), NULL);
 
-  if (empty_session == NULL) {
-    empty_session = webkit_web_view_get_session_state(view);
+  return NULL;
+}
+
+// ---- history ----
+
+// WebKitGTK has no call to clear the back/forward list. Its serialized session state is a
+// GVariant (version, items, current index); a state with one item replaces the whole list
+// when restored. These are the layouts WebKitGTK 2.x writes.
+static const char *session_types[] = {
+    "(qa(ts(ssssasmayxx(ii)dm(sa(uaysxmxmds))av)u)mu)",
+    "(qa(s(ssssasmayxx(ii)dm(sa(uaysxmxmds))av)u)mu)",
+    NULL,
+};
+
+static GVariant *parse_session(GBytes *bytes) {
+  for (int i = 0; session_types[i] != NULL; i++) {
+    GVariant *v = g_variant_ref_sink(
+        g_variant_new_from_bytes(G_VARIANT_TYPE(session_types[i]), bytes, FALSE));
+    if (g_variant_is_normal_form(v)) {
+      return v;
+    }
+    g_variant_unref(v);
+  }
+  return NULL;
+}
+
+// current_item_only returns the view's session state cut down to its current item.
+static GBytes *current_item_only(WebKitWebView *view) {
+  WebKitWebViewSessionState *st = webkit_web_view_get_session_state(view);
+  GBytes *bytes = webkit_web_view_session_state_serialize(st);
+  webkit_web_view_session_state_unref(st);
+  GVariant *v = parse_session(bytes);
+  g_bytes_unref(bytes);
+  if (v == NULL) {
+    return NULL;
+  }
+  GVariant *version = g_variant_get_child_value(v, 0);
+  GVariant *items = g_variant_get_child_value(v, 1);
+  GVariant *cur = g_variant_get_child_value(v, 2);
+  gsize n = g_variant_n_children(items);
+  gsize idx = n > 0 ? n - 1 : 0;
+  GVariant *m = g_variant_get_maybe(cur);
+  if (m != NULL) {
+    idx = g_variant_get_uint32(m);
+    g_variant_unref(m);
+  }
+  GBytes *out = NULL;
+  if (idx < n) {
+    GVariant *item = g_variant_get_child_value(items, idx);
+    GVariant *parts[3] = {
+        version,
+        g_variant_new_array(NULL, &item, 1),
+        g_variant_new_maybe(G_VARIANT_TYPE_UINT32, g_variant_new_uint32(0)),
+    };
+    GVariant *state = g_variant_ref_sink(g_variant_new_tuple(parts, 3));
+    out = g_variant_get_data_as_bytes(state);
+    g_variant_unref(state);
+    g_variant_unref(item);
+  }
+  g_variant_unref(cur);
+  g_variant_unref(items);
+  g_variant_unref(version);
+  g_variant_unref(v);
+  return out;
+}
+
+int kiosk_snapshot_history(GtkWidget *window) {
+  WebKitWebView *view = view_of(window);
+  if (view == NULL) {
+    return 0;
+  }
+  GBytes *b = current_item_only(view);
+  if (b == NULL) {
+    return 0;
+  }
+  if (clean_history != NULL) {
+    g_bytes_unref(clean_history);
+  }
+  clean_history = b;
+  return 1;
+}
+
+// reset_history replaces the back/forward list with the clean one-entry list.
+static char *reset_history(WebKitWebView *view) {
+  if (clean_history == NULL) {
+    return NULL; // the UI never loaded: no citizen has used this view yet
+  }
+  WebKitWebViewSessionState *st = webkit_web_view_session_state_new(clean_history);
+  if (st == NULL) {
+    return g_strdup("clear history: WebKit refused the clean session state");
+  }
+  webkit_web_view_restore_session_state(view, st);
+  webkit_web_view_session_state_unref(st);
+  guint n = webkit_back_forward_list_get_length(webkit_web_view_get_back_forward_list(view));
+  if (n > 1) {
+    return g_strdup_printf("clear history: %u entries are left", n);
   }
   return NULL;
 }
@@ -498,14 +596,6 @@ void kiosk_show_starting(GtkWidget *window, const char *html) {
   if (view != NULL) {
     webkit_web_view_load_html(view, html, NULL);
   }
-}
-
-char *kiosk_current_uri(GtkWidget *window) {
-  WebKitWebView *view = view_of(window);
-  if (view == NULL || webkit_web_view_get_uri(view) == NULL) {
-    return NULL;
-  }
-  return g_strdup(webkit_web_view_get_uri(view));
 }
 
 // ---- wiping between citizens ----
@@ -528,10 +618,13 @@ static void on_data_cleared(GObject *manager, GAsyncResult *result, gpointer dat
     g_error_free(err);
   }
   WebKitWebView *view = view_of(job->window);
-  if (view != NULL && empty_session != NULL) {
-    // Restoring the state of a view that never loaded anything empties its back/forward
-    // list: nothing of the last citizen can be reached with history.back().
-    webkit_web_view_restore_session_state(view, empty_session);
+  if (view != NULL) {
+    char *herr = reset_history(view);
+    if (herr != NULL && msg == NULL) {
+      msg = herr;
+    } else {
+      g_free(herr);
+    }
   }
   kioskGoWipeDone(job->id, msg ? msg : "");
   g_free(msg);

@@ -34,8 +34,10 @@ void kiosk_show_starting(GtkWidget *window, const char *html);
 // function kioskGoWipeDone(id, error).
 void kiosk_wipe(GtkWidget *window, int id);
 
-// kiosk_current_uri returns the main frame's URI (a copy to free with kiosk_free) or NULL.
-char *kiosk_current_uri(GtkWidget *window);
+// kiosk_snapshot_history remembers the current page as the one entry the back/forward list
+// is reset to by kiosk_wipe. Call it when the UI's start page has just loaded. It returns 0
+// when the session state could not be read.
+int kiosk_snapshot_history(GtkWidget *window);
 
 // kiosk_window_destroy destroys the window (after webview_go has let go of its view).
 void kiosk_window_destroy(GtkWidget *window);

@@ -79,6 +79,8 @@ func (p *gtkPlatform) showStarting(html string) {
 
 func (p *gtkPlatform) wipe(id int) { C.kiosk_wipe(p.window, C.int(id)) }
 
+func (p *gtkPlatform) snapshotHistory() bool { return C.kiosk_snapshot_history(p.window) != 0 }
+
 func (p *gtkPlatform) show() { C.kiosk_window_show(p.window) }
 
 func (p *gtkPlatform) destroy() {

@@ -27,6 +27,9 @@ type platform interface {
 	// wipe clears all website data, caches and history, then calls shell.wipeDone(id, msg)
 	// on the UI thread.
 	wipe(id int)
+	// snapshotHistory remembers the page just loaded (the UI start page) as the only
+	// back/forward entry a wipe leaves. It reports false when it could not.
+	snapshotHistory() bool
 	show()
 	destroy()
 }
@@ -318,9 +321,15 @@ func (s *shell) allowMainDocument(uri string) bool {
 	return s.pol.allowMainDocument(uri)
 }
 
-func (s *shell) loadFailed(uri, msg string) {
-	if s.pol != nil && s.pol.isUI(uri) {
+// loadFailed: a top-level load did not complete.
+func (s *shell) loadFailed(uri, msg string, network bool) {
+	switch {
+	case s.pol != nil && s.pol.isUI(uri) && network:
 		s.uiNotReachable(msg)
+	case s.pol != nil && s.pol.isUI(uri):
+		s.log.Warn("kiosk UI load failed", "err", msg)
+	default:
+		s.refused("top-level", logOrigin(uri))
 	}
 }
 
@@ -337,6 +346,9 @@ func (s *shell) loadCommitted(uri string, status int) {
 		}
 		s.attempts = 0
 		s.log.Info("kiosk UI loaded", "origin", logOrigin(uri))
+		if uri == s.startURL && !s.plat.snapshotHistory() {
+			s.log.Error("cannot read the back/forward list: wipe will not be able to clear history")
+		}
 	case uri == "about:blank" && s.starting:
 	default:
 		s.log.Warn("top-level document is not the kiosk UI; loading the UI", "origin", logOrigin(uri))

@@ -38,8 +38,10 @@ const (
 	RefusalInvalid RefusalCode = "client-cert-invalid"
 )
 
-// RefusalHeader is the response header that carries a [RefusalCode] (also "csrf" for a form
-// posted without a valid token).
+// RefusalHeader is the response header that carries a [RefusalCode] on a 403 for a client
+// certificate. Other refusals use it too: "csrf" (a form posted without its session's
+// token), "sso-ticket" (an unknown, used or expired sign-in ticket), "sso-service" (the SSO
+// asked to sign in to another service) and "ws-origin" (a websocket from another origin).
 const RefusalHeader = "X-Portal-Refusal"
 
 // Refusal is the error for a client certificate the portal does not accept.

@@ -38,7 +38,8 @@ func (s Stage) String() string {
 
 // Repair is one repair request of a citizen.
 type Repair struct {
-	// Ref is the council's reference, e.g. "HR-1001-02"; unique per portal.
+	// Ref is the council's reference: "HR-", the letters and digits of the citizen number,
+	// and a sequence number, e.g. "HR-C1001-02".
 	Ref         string
 	Category    string // one of the form's categories, e.g. "plumbing"
 	Room        string // one of the form's rooms, e.g. "kitchen"

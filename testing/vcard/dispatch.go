@@ -137,7 +137,7 @@ func (c *Card) selectApp(cmd command) response {
 // applicationPropertyTemplate is the answer to SELECT (SP 800-73-4 part 2 table 3).
 func applicationPropertyTemplate() []byte {
 	var b []byte
-	b = append(b, tlv(0x4F, pivAID[5:9])...) // application identifier: the PIX
+	b = append(b, tlv(0x4F, pivAID[5:])...) // application identifier: the PIX with version
 	b = append(b, tlv(0x79, tlv(0x4F, pivAID[:5]))...)
 	b = append(b, tlv(0x50, []byte("SmartPath virtual PIV"))...)
 	var algs []byte

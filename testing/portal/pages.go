@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,7 @@ var templateFuncs = template.FuncMap{
 	"categoryLabel": func(v string) string { return labelOf(categories, v) },
 	"roomLabel":     func(v string) string { return labelOf(rooms, v) },
 	"stages":        func() []Stage { return Stages },
-	"stageKey":      func(s Stage) string { return fmt.Sprint(int(s)) },
+	"stageKey":      func(s Stage) string { return strings.ToLower(s.String()) },
 }
 
 // pages holds one parsed template set per page.

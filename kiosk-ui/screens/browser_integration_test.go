@@ -35,8 +35,12 @@ var updateScreens = flag.Bool("update", false, "write screenshots of every scree
 
 func updating() bool { return *updateScreens || os.Getenv("SCREENS_UPDATE") == "1" }
 
-// shellStub stands in for the kiosk shell's binding (docs/kiosk-ui.md) and counts wipes.
+// shellStub stands in for the kiosk shell's binding (docs/kiosk-ui.md), counts wipes and
+// collects the page's uncaught errors.
 const shellStub = `window.__wipes = 0;
+window.__errors = [];
+window.addEventListener("error", e => window.__errors.push(String(e.message)));
+window.addEventListener("unhandledrejection", e => window.__errors.push(String(e.reason)));
 window.kioskShell = { wipe() { window.__wipes++; return Promise.resolve(); } };`
 
 // newBrowser starts a headless Chromium with a fresh profile for this test and returns its
@@ -296,5 +300,13 @@ func (k *kiosk) noKeysShown(name string) {
 	})()`)
 	if leaked != "" {
 		k.t.Errorf("%s: untranslated keys on screen: %s", name, strings.TrimSpace(leaked))
+	}
+}
+
+// noErrors fails if the page threw anything it did not catch.
+func (k *kiosk) noErrors() {
+	k.t.Helper()
+	if errs := k.str(`window.__errors.join("; ")`); errs != "" {
+		k.t.Errorf("the page threw: %s", errs)
 	}
 }

@@ -3,7 +3,10 @@
 package screens
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +109,7 @@ func TestEveryScreenInEveryLanguage(t *testing.T) {
 				k.checkAxe(step.name + "-" + lang)
 				k.screenshot(step.name + "-" + lang)
 			}
+			k.noErrors()
 		})
 	}
 }
@@ -413,6 +417,53 @@ func TestReconnectAndBadMessages(t *testing.T) {
 	if got := k.str(`location.href`); got != a.URL()+"/" {
 		t.Errorf("address after the reload %q", got)
 	}
+	k.noErrors()
+}
+
+// Random, often malformed states (a seeded, bounded run) never break the page: no uncaught
+// error, and the next good state is shown.
+func TestRandomStates(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	k.waitPhase("idle")
+	r := rand.New(rand.NewPCG(1, 2))
+	pick := func(vs ...any) any { return vs[r.IntN(len(vs))] }
+	phases := append(slices.Clone(protocolPhases), "", "PIN", "__proto__")
+	for i := range 300 {
+		st := map[string]any{
+			"v": 1, "type": "state", "seq": 1000 + i,
+			"phase": pick(toAny(phases)...),
+			"lang":  pick("en", "el", "xx", "", nil, 7),
+			"pin": pick(nil, map[string]any{"min": pick(6, -1, 99, "6", nil), "max": pick(8, 0, 1e9, nil),
+				"triesLeft": pick(nil, 0, 1, 3, -5, "x"), "wrong": pick(true, false, "yes", nil)}, "x", []int{1}),
+			"citizen": pick(nil, map[string]any{"name": pick("Jane", "", 5, nil, strings.Repeat("é", 300))}, "x"),
+			"session": pick(nil, map[string]any{"portalURL": pick(a.portal.URL(), a.URL()+"/", "file:///etc/passwd", "http://127.0.0.1:1/", nil, 3),
+				"endsAt": pick(msFromNow(time.Minute), -1, "soon", nil, 1e300)}, "x"),
+			"warning": pick(nil, nil, map[string]any{"endsAt": pick(msFromNow(10*time.Second), "x", nil)}, 4),
+			"error":   pick(nil, map[string]any{"code": pick(toAny(protocolErrorCodes)...)}, map[string]any{"code": pick("nope", nil, 1)}),
+			"goodbye": pick(nil, map[string]any{"reason": pick(toAny(protocolGoodbyeReasons)...)}, map[string]any{"reason": "x"}),
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.SendRaw(string(b))
+	}
+	a.mu.Lock()
+	a.state = agentState{Phase: "reading", Lang: "en", Seq: 5000}
+	a.broadcastLocked()
+	a.mu.Unlock()
+	k.waitPhase("reading")
+	k.waitJS(`document.documentElement.lang === "en" && !document.getElementById("idle-warning").open`, "a calm reading screen")
+	k.noErrors()
+}
+
+func toAny[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
 }
 
 // BenchmarkAttractScreen measures loading the page until the attract screen is shown,

@@ -216,7 +216,7 @@ func (f *fakeMetrics) has(s string) bool {
 }
 
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	m      *Machine
 	card   *fakeCard
 	portal *fakePortal
@@ -239,7 +239,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
-func newRig(t *testing.T, card *fakeCard, portal *fakePortal) *rig {
+func newRig(t testing.TB, card *fakeCard, portal *fakePortal) *rig {
 	r := &rig{t: t, card: card, portal: portal, ui: &fakeUI{}, clock: &fakeClock{now: t0}, met: &fakeMetrics{}}
 	logs := &syncBuffer{}
 	r.logs = &logs.Buffer

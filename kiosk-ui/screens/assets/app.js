@@ -33,7 +33,7 @@ let lastSeq = -1;
 let shownKey = ''; // phase and error code of the screen on show: focus moves when it changes
 let lastActivity = 0;
 let warningOpenedAt = 0;
-let timers = { slow: 0, session: 0, warning: 0 };
+const timers = { slow: 0, session: 0, warning: 0 };
 const prefs = { largeText: false, highContrast: false };
 
 async function main() {

@@ -71,7 +71,7 @@ func (c *Card) sign(k *slotKey, data []byte) response {
 		if len(data) != size || m.Cmp(key.N) >= 0 {
 			return status(swWrongData)
 		}
-		out = new(big.Int).Exp(m, key.D, key.N).FillBytes(make([]byte, size))
+		out = rawRSA(key, m).FillBytes(make([]byte, size))
 	case *ecdsa.PrivateKey:
 		if len(data) == 0 || len(data) > (key.Curve.Params().BitSize+7)/8 {
 			return status(swWrongData)
@@ -181,4 +181,21 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// rawRSA computes m^d mod n, with the Chinese remainder theorem when the key has its
+// precomputed values (about four times faster).
+func rawRSA(key *rsa.PrivateKey, m *big.Int) *big.Int {
+	pc := key.Precomputed
+	if len(key.Primes) != 2 || pc.Dp == nil || pc.Dq == nil || pc.Qinv == nil {
+		return new(big.Int).Exp(m, key.D, key.N)
+	}
+	p, q := key.Primes[0], key.Primes[1]
+	m1 := new(big.Int).Exp(m, pc.Dp, p)
+	m2 := new(big.Int).Exp(m, pc.Dq, q)
+	h := new(big.Int).Sub(m1, m2)
+	h.Mul(h, pc.Qinv)
+	h.Mod(h, p)
+	h.Mul(h, q)
+	return h.Add(h, m2)
 }

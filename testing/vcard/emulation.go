@@ -28,6 +28,10 @@ type Emulation struct {
 	SlowAnswer time.Duration
 }
 
+// RealCardTiming is roughly how fast a real PIV card is: 10 ms per APDU, 200 ms per
+// RSA-2048 and 60 ms per EC private-key operation. For benchmarks.
+var RealCardTiming = Emulation{APDULatency: 10 * time.Millisecond, RSALatency: 200 * time.Millisecond, ECLatency: 60 * time.Millisecond}
+
 // MuteDropAfter is how long a mute card stays silent over vpcd before dropping, when
 // Emulation.SlowAnswer is zero.
 const MuteDropAfter = 2 * time.Second

@@ -3,6 +3,7 @@
 package vcard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/ebfe/scard"
 
 	"smartpath/testing/pcscdtest"
+	"smartpath/testing/pki"
 )
 
 // inserted is a card inserted into a vpcd reader of the test's pcscd.
@@ -210,4 +212,28 @@ func BenchmarkVPCDRoundTrip(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/apdu")
+}
+
+// TestExtendedLengthThroughPCSCD: a card that advertises extended Lc/Le gets extended APDUs
+// through pcscd and vpcd, and answers a whole certificate in one response.
+func TestExtendedLengthThroughPCSCD(t *testing.T) {
+	d := pcscdtest.Start(t)
+	p, err := pki.New("extended")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCitizenCard(p, Citizen{Name: "Jane Citizen", Number: "C-1001", Alg: AlgP256, Options: Options{ExtendedLength: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	insertCard(t, d, 0, c)
+	card := connect(t, d.Readers()[0].Name)
+	obj, _ := c.Object(tagCertAuth)
+	resp, err := card.Transmit(mustHex(t, "00 CB 3F FF 00 00 05 5C 03 5F C1 05 00 00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(tlv(0x53, obj), 0x90, 0x00); !bytes.Equal(resp, want) {
+		t.Fatalf("extended GET DATA: %d bytes, want %d", len(resp), len(want))
+	}
 }

@@ -1,0 +1,258 @@
+package agent
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"smartpath/agent/config"
+	"smartpath/agent/proxy"
+	"smartpath/agent/session"
+	"smartpath/agent/telemetry"
+	"smartpath/agent/uilink"
+	"smartpath/kiosk-ui/screens"
+	"smartpath/pcsc"
+	"smartpath/pcsc/piv"
+)
+
+// Agent is one running kiosk-agent.
+type Agent struct {
+	cfg       *config.Config
+	logger    *slog.Logger
+	token     string
+	uiOrigin  string
+	telemetry *telemetry.Telemetry
+	machine   *session.Machine
+	ui        *uilink.Server
+	card      *pivCard
+	roots     *x509.CertPool
+
+	uiLn, adminLn net.Listener
+}
+
+// New prepares an agent from a checked configuration: it reads the portal's CA bundle and
+// binds the UI and admin listeners (so a port clash is reported before anything runs).
+// Nothing runs until Run.
+func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
+	roots, err := loadRoots(cfg.Portal.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	slot, err := pivSlot(cfg.Card.Slot)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg:       cfg,
+		logger:    logger,
+		token:     uilink.NewToken(),
+		uiOrigin:  "http://" + cfg.UI.Listen,
+		telemetry: telemetry.New(),
+		card:      newPIVCard(slot, logger),
+		roots:     roots,
+	}
+	if a.uiLn, err = net.Listen("tcp", cfg.UI.Listen); err != nil {
+		return nil, fmt.Errorf("ui.listen: %w (is another kiosk-agent running?)", err)
+	}
+	if a.adminLn, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
+		a.uiLn.Close()
+		return nil, fmt.Errorf("admin.listen: %w (is another kiosk-agent running?)", err)
+	}
+	a.uiOrigin = "http://" + a.uiLn.Addr().String()
+
+	home, _ := url.Parse(cfg.Portal.Home)
+	var origins []*url.URL
+	for _, o := range cfg.Portal.Origins {
+		u, _ := url.Parse(o)
+		origins = append(origins, u)
+	}
+	portal := &portalOpener{
+		cfg: proxy.Config{
+			Home:                  home,
+			Origins:               origins,
+			RootCAs:               roots,
+			ListenHost:            cfg.Portal.ListenHost,
+			FirstPort:             cfg.Portal.FirstPort,
+			UIOrigin:              a.uiOrigin,
+			ConnectTimeout:        cfg.Portal.ConnectTimeout,
+			ResponseHeaderTimeout: cfg.Portal.ResponseHeaderTimeout,
+			Logger:                logger.With("component", "proxy"),
+		},
+		card:   a.card,
+		signed: func(n int) {
+			for range n {
+				a.telemetry.CardSignature()
+			}
+		},
+	}
+	var m *session.Machine
+	a.ui = uilink.New(uilink.Options{
+		Origin:        a.uiOrigin,
+		Token:         a.token,
+		Logger:        logger.With("component", "uilink"),
+		Handler:       func(ctx context.Context, msg uilink.Message) { uilink.Dispatch(m)(ctx, msg) },
+		OnConnections: a.telemetry.SetUIConnections,
+	})
+	m = session.New(session.Config{
+		IdleTimeout:     cfg.Session.IdleTimeout,
+		IdleWarning:     cfg.Session.IdleWarning,
+		MaxLength:       cfg.Session.MaxLength,
+		GoodbyeAfter:    cfg.Session.GoodbyeAfter,
+		PINMin:          cfg.Session.PINMin,
+		PINMax:          cfg.Session.PINMax,
+		Languages:       cfg.UI.Languages,
+		DefaultLanguage: cfg.UI.DefaultLanguage,
+	}, session.Deps{
+		Card:    a.card,
+		Portal:  portal,
+		UI:      a.ui,
+		Metrics: a.telemetry,
+		Logger:  logger.With("component", "session"),
+	})
+	a.machine = m
+	return a, nil
+}
+
+// UIURL is the kiosk UI's start URL, with the per-boot token. It is a secret of the kiosk
+// user: it is written to ui.url_file and must not be logged.
+func (a *Agent) UIURL() string { return a.uiOrigin + "/#token=" + a.token }
+
+// UIOrigin is the origin of the kiosk UI, e.g. http://127.0.0.1:8470.
+func (a *Agent) UIOrigin() string { return a.uiOrigin }
+
+// AdminAddr is the address serving /healthz and /metrics.
+func (a *Agent) AdminAddr() string { return a.adminLn.Addr().String() }
+
+// Machine is the session machine (for tests and the fleet link).
+func (a *Agent) Machine() *session.Machine { return a.machine }
+
+// Run runs the agent until ctx ends; then it ends any session (wiping it), stops the
+// monitor and the servers, and returns once every goroutine has stopped.
+func (a *Agent) Run(ctx context.Context) error {
+	if err := writeURLFile(a.cfg.UI.URLFile, a.UIURL()); err != nil {
+		a.uiLn.Close()
+		a.adminLn.Close()
+		return err
+	}
+	defer os.Remove(a.cfg.UI.URLFile)
+
+	uiMux := http.NewServeMux()
+	uiMux.Handle("/ws", a.ui)
+	uiMux.Handle("/", screens.Handler())
+	uiSrv := &http.Server{Handler: uiMux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10,
+		ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug)}
+	adminSrv := &http.Server{Handler: a.telemetry.Handler(), ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug)}
+
+	var wg sync.WaitGroup
+	serve := func(srv *http.Server, ln net.Listener, name string) {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.logger.Error("server stopped", "server", name, "err", err)
+		}
+	}
+	wg.Add(2)
+	go serve(uiSrv, a.uiLn, "ui")
+	go serve(adminSrv, a.adminLn, "admin")
+
+	monCtx, stopMonitor := context.WithCancel(context.Background())
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := watchReaders(monCtx, a.cfg.Card.Reader, a.onCardEvent, a.machine.Send)
+		if err != nil {
+			a.logger.Error("reader monitor stopped", "err", err)
+		}
+	}()
+
+	// Log phase changes (the machine feeds health and metrics itself).
+	states, unsubscribe := a.machine.Subscribe()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var last session.Phase
+		for st := range states {
+			if st.Phase != last {
+				a.logger.Info("state", "phase", st.Phase, "error", st.Error, "reason", st.Goodbye)
+				last = st.Phase
+			}
+		}
+	}()
+
+	a.logger.Info("kiosk-agent running", "ui", a.uiOrigin, "admin", a.AdminAddr(),
+		"portal", a.cfg.Portal.Home)
+	err := a.machine.Run(ctx) // returns after the shutdown wipe
+
+	stopMonitor()
+	unsubscribe()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = a.ui.Close()
+	_ = uiSrv.Shutdown(shutdownCtx)
+	_ = adminSrv.Shutdown(shutdownCtx)
+	wg.Wait()
+	a.logger.Info("kiosk-agent stopped")
+	return err
+}
+
+func (a *Agent) onCardEvent(ev pcsc.Event) {
+	if ev.Kind == pcsc.ServiceRestored {
+		a.telemetry.PCSCDRestarted()
+	}
+	a.logger.Debug("pc/sc event", "kind", ev.Kind.String(), "reader", ev.Reader)
+}
+
+func loadRoots(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("portal.ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("portal.ca_file: %s holds no PEM certificate; set it to the council portal's CA bundle", path)
+	}
+	return pool, nil
+}
+
+func pivSlot(name string) (piv.Slot, error) {
+	switch name {
+	case "", "9a":
+		return piv.Slot9A, nil
+	case "9c":
+		return piv.Slot9C, nil
+	case "9d":
+		return piv.Slot9D, nil
+	case "9e":
+		return piv.Slot9E, nil
+	}
+	return piv.Slot{}, fmt.Errorf("card.slot: %q is not a PIV key slot (9a, 9c, 9d, 9e)", name)
+}
+
+// writeURLFile writes the UI start URL for the kiosk shell, readable by the owner and group
+// only, replacing any old file atomically.
+func writeURLFile(path, u string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("ui.url_file: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(u+"\n"), 0o640); err != nil {
+		return fmt.Errorf("ui.url_file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("ui.url_file: %w", err)
+	}
+	return nil
+}

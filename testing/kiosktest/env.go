@@ -1,0 +1,204 @@
+package kiosktest
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"smartpath/agent"
+	"smartpath/agent/config"
+	"smartpath/testing/pcscdtest"
+	"smartpath/testing/pki"
+	"smartpath/testing/portal"
+	"smartpath/testing/vcard"
+)
+
+// Options adjust the kiosk a test runs.
+type Options struct {
+	// Portal adjusts the demo portal's options before it starts.
+	Portal func(*portal.Options)
+	// Config adjusts the agent's configuration before it starts.
+	Config func(*config.Config)
+	// NoPortal leaves the portal down (its origins point at closed ports).
+	NoPortal bool
+	// Log receives the agent's log (default: the test log at debug level).
+	Log io.Writer
+}
+
+// Env is a running kiosk.
+type Env struct {
+	Dir    string
+	PCSCD  *pcscdtest.Daemon
+	PKI    *pki.PKI
+	Portal *portal.Server
+	Config *config.Config
+	Agent  *agent.Agent
+
+	cancel context.CancelFunc
+	done   chan error
+	logBuf *syncBuffer
+}
+
+// Start starts the kiosk; everything stops when the test ends.
+func Start(t testing.TB, opts Options) *Env {
+	t.Helper()
+	e := &Env{Dir: t.TempDir(), logBuf: &syncBuffer{}}
+	e.PCSCD = pcscdtest.Start(t)
+	p, err := pki.New("kiosktest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.PKI = p
+
+	po := portal.Options{ClientCAs: p.Pool(), Logger: slog.New(slog.DiscardHandler)}
+	if po.ServerCert, err = p.IssueServer("localhost"); err != nil {
+		t.Fatal(err)
+	}
+	if opts.Portal != nil {
+		opts.Portal(&po)
+	}
+	var urls portal.URLs
+	if opts.NoPortal {
+		urls = portal.URLs{Portal: "https://localhost:1", SSO: "https://localhost:2", Static: "https://localhost:3"}
+	} else {
+		srv, err := portal.New(po)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		if err := srv.Start(ctx, portal.Addrs{}); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cancel(); srv.Close() })
+		e.Portal, urls = srv, srv.URLs()
+	}
+
+	caFile := filepath.Join(e.Dir, "ca.pem")
+	var bundle bytes.Buffer
+	for _, c := range []*[]byte{&p.Root().Raw, &p.Issuing().Raw} {
+		_ = pem.Encode(&bundle, &pem.Block{Type: "CERTIFICATE", Bytes: *c})
+	}
+	if err := os.WriteFile(caFile, bundle.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.UI.Listen = "127.0.0.1:0"
+	cfg.UI.URLFile = filepath.Join(e.Dir, "ui-url")
+	cfg.Admin.Listen = "127.0.0.1:0"
+	cfg.Portal.Home = urls.Home()
+	cfg.Portal.Origins = []string{urls.SSO, urls.Static}
+	cfg.Portal.CAFile = caFile
+	cfg.Portal.FirstPort = 0
+	cfg.Portal.ConnectTimeout = 5 * time.Second
+	cfg.Log.Level = "debug"
+	if opts.Config != nil {
+		opts.Config(cfg)
+	}
+	e.Config = cfg
+
+	var w io.Writer = e.logBuf
+	if opts.Log != nil {
+		w = io.MultiWriter(e.logBuf, opts.Log)
+	}
+	a, err := agent.New(cfg, agent.NewLogger(cfg.Log, w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Agent = a
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan error, 1)
+	go func() { e.done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		if err := e.Stop(); err != nil {
+			t.Errorf("agent stopped with: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("agent log (tail):\n%s", tail(e.logBuf.String(), 80))
+		}
+	})
+	return e
+}
+
+// Stop stops the agent (ending any session) and waits for it. It may be called twice.
+func (e *Env) Stop() error {
+	if e.cancel == nil {
+		return nil
+	}
+	e.cancel()
+	e.cancel = nil
+	select {
+	case err := <-e.done:
+		return err
+	case <-time.After(10 * time.Second):
+		return errors.New("the agent did not stop within 10s")
+	}
+}
+
+// AgentLog is everything the agent has logged so far.
+func (e *Env) AgentLog() string { return e.logBuf.String() }
+
+// NewCard makes a citizen card issued by the test council.
+func (e *Env) NewCard(t testing.TB, name, number string, alg vcard.Alg) *vcard.Card {
+	t.Helper()
+	c, err := vcard.NewCitizenCard(e.PKI, vcard.Citizen{Name: name, Number: number, Alg: alg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Insert puts card into reader 0 through pcscd's vpcd driver. The returned function
+// removes it and waits until the card's connection has closed.
+func (e *Env) Insert(t testing.TB, card *vcard.Card) (remove func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- vcard.Insert(ctx, card, e.PCSCD.VPCDAddr(0)) }()
+	var once sync.Once
+	remove = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Errorf("virtual card did not come out within 10s")
+			}
+		})
+	}
+	t.Cleanup(remove)
+	return remove
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func tail(s string, n int) string {
+	lines := bytes.Split([]byte(s), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}

@@ -87,7 +87,7 @@ func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 			ResponseHeaderTimeout: cfg.Portal.ResponseHeaderTimeout,
 			Logger:                logger.With("component", "proxy"),
 		},
-		card:   a.card,
+		card: a.card,
 		signed: func(n int) {
 			for range n {
 				a.telemetry.CardSignature()

@@ -22,15 +22,22 @@ var realCard = vcard.Emulation{
 }
 
 // benchAlgs runs fn for each algorithm with a card of that algorithm in reader 0 of one
-// private pcscd, emulating realCard.
+// private pcscd, emulating realCard: first a card with short APDUs only (command chaining
+// and GET RESPONSE), then one whose ATR offers extended length, which the client uses.
 func benchAlgs(b *testing.B, fn func(b *testing.B, s *stack, ic issuedCard)) {
 	s := startStack(b)
-	for _, alg := range []Algorithm{AlgRSA2048, AlgECCP256, AlgECCP384} {
-		ic := issueVCard(b, alg, vcard.Options{})
-		in := s.insert(ic.card)
-		ic.card.SetEmulation(realCard)
-		b.Run(alg.String(), func(b *testing.B) { fn(b, s, ic) })
-		s.pull(in)
+	for _, extended := range []bool{false, true} {
+		for _, alg := range []Algorithm{AlgRSA2048, AlgECCP256, AlgECCP384} {
+			ic := issueVCard(b, alg, vcard.Options{ExtendedLength: extended})
+			in := s.insert(ic.card)
+			ic.card.SetEmulation(realCard)
+			name := alg.String() + "/short"
+			if extended {
+				name = alg.String() + "/extended"
+			}
+			b.Run(name, func(b *testing.B) { fn(b, s, ic) })
+			s.pull(in)
+		}
 	}
 }
 

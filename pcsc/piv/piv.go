@@ -37,9 +37,13 @@ const (
 // Options tune a [Client]. The zero value is right for most cards.
 type Options struct {
 	// Extended sends extended-length APDUs (one command and one response for a whole
-	// certificate or RSA block) instead of command chaining and GET RESPONSE. Only set it for
-	// cards whose ATR advertises extended length.
+	// certificate or RSA block) instead of command chaining and GET RESPONSE. Open turns it
+	// on by itself when the card advertises extended Lc/Le in its ATR (a card with an
+	// ATR() []byte method, such as *pcsc.Conn) and does not run T=0; set ShortAPDUs to
+	// prevent that, for a reader that cannot carry them.
 	Extended bool
+	// ShortAPDUs keeps to short APDUs whatever the ATR says (Extended wins if both are set).
+	ShortAPDUs bool
 	// MaxObjectSize bounds one data object read from the card, in bytes
 	// (default DefaultMaxObjectSize).
 	MaxObjectSize int
@@ -102,6 +106,9 @@ type Client struct {
 // A card without a PIV application gives an error wrapping [ErrNotPIV].
 func Open(ctx context.Context, card pcsc.Card, opts Options) (*Client, error) {
 	opts = opts.withDefaults()
+	if !opts.Extended && !opts.ShortAPDUs {
+		opts.Extended = extendedLengthOf(card)
+	}
 	c := &Client{
 		card:  card,
 		tr:    pcsc.NewTransport(card, pcsc.TransportOptions{Extended: opts.Extended, MaxResponse: opts.MaxObjectSize + 16}),

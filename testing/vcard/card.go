@@ -290,6 +290,25 @@ func (c *Card) SetKey(slot Slot, key crypto.Signer) error {
 	return nil
 }
 
+// SetPINPolicy sets when the key in slot needs the PIN (PINPolicyDefault: by slot).
+func (c *Card) SetPINPolicy(slot Slot, p PINPolicy) error {
+	if p > PINPolicyAlways {
+		return fmt.Errorf("vcard: unknown PIN policy %d", p)
+	}
+	c.mu.Lock()
+	k, ok := c.st.keys[slot]
+	if ok {
+		k.policy = p
+		c.dirty = true
+	}
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("vcard: no key in slot %v", slot)
+	}
+	c.notify()
+	return nil
+}
+
 // PublicKey returns the public key in slot.
 func (c *Card) PublicKey(slot Slot) (crypto.PublicKey, bool) {
 	c.mu.Lock()

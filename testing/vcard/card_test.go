@@ -440,3 +440,25 @@ func TestYubicoCommands(t *testing.T) {
 		t.Errorf("PIN metadata %X", m)
 	}
 }
+
+func TestPINPolicy(t *testing.T) {
+	c, _ := citizenCard(t, AlgP256)
+	input := gaSign(make([]byte, 32))
+	if err := c.SetPINPolicy(SlotAuthentication, PINPolicyAlways); err != nil {
+		t.Fatal(err)
+	}
+	wantSW(t, verifyPIN(t, c, DefaultPIN), swOK)
+	_, sw := sendAll(t, c, 0x00, insGeneralAuth, byte(AlgP256), 0x9A, input)
+	wantSW(t, sw, swOK)
+	_, sw = sendAll(t, c, 0x00, insGeneralAuth, byte(AlgP256), 0x9A, input)
+	wantSW(t, sw, swSecurityStatus)
+	if err := c.SetPINPolicy(SlotSignature, PINPolicyNever); err != nil {
+		t.Fatal(err)
+	}
+	c.Reset()
+	_, sw = sendAll(t, c, 0x00, insGeneralAuth, byte(AlgP256), 0x9C, input)
+	wantSW(t, sw, swOK)
+	if err := c.SetPINPolicy(SlotKeyManagement, PINPolicyOnce); err == nil {
+		t.Error("policy set on an empty slot")
+	}
+}

@@ -287,6 +287,7 @@ func FuzzCardResponses(f *testing.F) {
 	f.Add(mustHex("7F49 05 86 03 040102"))
 	f.Add(mustHex("7F49 08 81 02 C001 82 02 0101"))
 	f.Add(mustHex("7C 06 82 04 30020101"))
+	f.Add(mustHex("3BFD1300008131FE158073C021C057597562694B657940"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if app, err := parseApplication(b); err == nil && len(app.Algorithms) > 32 {
 			t.Fatal("unbounded algorithm list")
@@ -296,6 +297,7 @@ func FuzzCardResponses(f *testing.F) {
 				t.Fatal("nil key without error")
 			}
 		}
+		_ = atrExtendedLength(b)
 		if sig, err := canonicalECDSA(b); err == nil && len(sig) == 0 {
 			t.Fatal("empty signature accepted")
 		}

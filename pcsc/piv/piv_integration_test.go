@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"smartpath/pcsc"
 	"smartpath/testing/pcscdtest"
 	"smartpath/testing/vcard"
@@ -31,6 +33,10 @@ type stack struct {
 
 func startStack(t testing.TB) *stack {
 	t.Helper()
+	// Registered first, so it runs last: after the monitor, the inserted cards, the
+	// connections and pcscd itself are gone, no goroutine of theirs may be left.
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	d := pcscdtest.Start(t)
 	s := &stack{t: t, d: d, reader: d.Readers()[0].Name, events: make(chan pcsc.Event, 64)}
 	ctx, cancel := context.WithCancel(context.Background())

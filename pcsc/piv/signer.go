@@ -19,7 +19,7 @@ import (
 // right before every signature, which needs a [PINPrompt] on the Signer; for other slots,
 // the card answered 6982 (security status not satisfied) and the error also wraps
 // [pcsc.ErrSecurityStatus].
-var ErrPINRequired = errors.New("piv: the PIN must be verified before this key can sign")
+var ErrPINRequired = errors.New("the PIN must be verified before this key can sign")
 
 // ErrBadSignature means the card returned a signature that does not verify with the public
 // key: a wrong key in the slot, or a faulty card.

@@ -265,3 +265,48 @@ func TestVirtualCardFaults(t *testing.T) {
 		t.Fatal("garbage accepted as a SELECT answer")
 	}
 }
+
+// TestConcurrentUse signs and reads from several goroutines at once: the Client serialises
+// them, every signature verifies, and the card counts one signature per call.
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	ic := issueVCard(t, AlgECCP256, vcard.Options{})
+	c, err := Open(ctx, ic.card, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.VerifyPIN(ctx, []byte(vcard.DefaultPIN)); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := c.Signer(Slot9A, ic.cert.PublicKey)
+	digest := sha256.Sum256([]byte("parallel"))
+	const n = 8
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			sig, err := s.SignContext(ctx, rand.Reader, digest[:], crypto.SHA256)
+			if err == nil && !ecdsa.VerifyASN1(ic.cert.PublicKey.(*ecdsa.PublicKey), digest[:], sig) {
+				err = errors.New("signature does not verify")
+			}
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := c.PINRetries(ctx)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ic.card.Signatures(); got != n {
+		t.Fatalf("card made %d signatures, want %d", got, n)
+	}
+}

@@ -52,9 +52,10 @@ func (c *Client) Signer(slot Slot, pub crypto.PublicKey) (*Signer, error) {
 	return &Signer{c: c, slot: slot, alg: alg, pub: pub}, nil
 }
 
-// SetPINPrompt sets how a PIN-always slot (9C) gets its PIN before each signature. Without
-// one, signing with 9C returns ErrPINRequired without touching the card. For other slots
-// the prompt is not used: verify the PIN once with [Client.VerifyPIN].
+// SetPINPrompt sets how a PIN-always slot (9C) gets its PIN before each signature; call it
+// before the Signer is shared between goroutines. Without one, signing with 9C returns
+// ErrPINRequired without touching the card. For other slots the prompt is not used: verify
+// the PIN once with [Client.VerifyPIN].
 func (s *Signer) SetPINPrompt(prompt PINPrompt) { s.prompt = prompt }
 
 // Public returns the slot's public key.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -282,6 +283,9 @@ func (c *conn) writeLoop() {
 		case b := <-c.out:
 			c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
 			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					c.s.log.Warn("uilink: UI too slow to keep up (write timed out); dropping its connection")
+				}
 				c.kill()
 				return
 			}

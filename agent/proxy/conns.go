@@ -17,21 +17,26 @@ func newConnSet() *connSet { return &connSet{m: map[*trackedConn]struct{}{}} }
 
 type trackedConn struct {
 	net.Conn
-	set  *connSet
-	once sync.Once
+	set     *connSet
+	once    sync.Once
+	onClose func() // set before the connection is shared; run once on Close
 }
 
 func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
 	c.once.Do(func() {
 		c.set.mu.Lock()
 		delete(c.set.m, c)
 		c.set.mu.Unlock()
+		if c.onClose != nil {
+			c.onClose()
+		}
 	})
-	return c.Conn.Close()
+	return err
 }
 
 // add tracks c; after closeAll it closes c and returns false.
-func (s *connSet) add(c net.Conn) (net.Conn, bool) {
+func (s *connSet) add(c net.Conn) (*trackedConn, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

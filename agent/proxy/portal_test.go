@@ -44,6 +44,7 @@ type testServer struct {
 type serverOpts struct {
 	maxVersion uint16
 	h2         bool
+	noTickets  bool           // a server that offers no session resumption
 	clientCAs  *x509.CertPool // default: the CA that issues the cards
 	cert       *tls.Certificate
 }
@@ -61,10 +62,11 @@ func startServer(t testing.TB, ca *testCA, name string, h http.Handler, o server
 		clientCAs = o.clientCAs
 	}
 	srv.TLS = &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    clientCAs,
-		MaxVersion:   o.maxVersion,
+		Certificates:           []tls.Certificate{cert},
+		ClientAuth:             tls.RequireAndVerifyClientCert,
+		ClientCAs:              clientCAs,
+		MaxVersion:             o.maxVersion,
+		SessionTicketsDisabled: o.noTickets,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if cs.DidResume {
 				ts.resumed.Add(1)
@@ -163,6 +165,12 @@ func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(w, "cn=%s sid=%s origin=%s referer=%s query=%s",
 			r.TLS.PeerCertificates[0].Subject.CommonName, v, r.Header.Get("Origin"), r.Header.Get("Referer"), r.URL.RawQuery)
+	case strings.HasPrefix(r.URL.Path, "/big/"):
+		n := 0
+		fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/big/"), "%d", &n)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", fmt.Sprint(n))
+		w.Write(make([]byte, min(n, 1<<20)))
 	case r.URL.Path == "/login":
 		http.Redirect(w, r, c.sso.url.String()+"/auth?return="+url.QueryEscape(c.portal.url.String()+"/whoami"), http.StatusFound)
 	case r.URL.Path == "/leave":

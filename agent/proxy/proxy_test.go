@@ -88,19 +88,25 @@ func TestOneSignaturePerSession(t *testing.T) {
 		h2         bool
 		pkcs1Only  bool
 		wantPSS    bool
+		noTickets  bool
 	}{
-		{"rsa-pkcs1-tls12-h1", "rsa", 0x0303, false, true, false},
-		{"rsa-pss-tls13-h2", "rsa", 0, true, false, true},
-		{"rsa-pss-tls13-h1", "rsa", 0, false, false, true},
-		{"rsa-pss-tls12-h2", "rsa", 0x0303, true, false, true},
-		{"p256-tls13-h2", "p256", 0, true, false, false},
-		{"p256-tls12-h1", "p256", 0x0303, false, false, false},
-		{"p384-tls13-h1", "p384", 0, false, false, false},
-		{"p384-tls12-h2", "p384", 0x0303, true, false, false},
+		{"rsa-pkcs1-tls12-h1", "rsa", 0x0303, false, true, false, false},
+		{"rsa-pss-tls13-h2", "rsa", 0, true, false, true, false},
+		{"rsa-pss-tls13-h1", "rsa", 0, false, false, true, false},
+		{"rsa-pss-tls12-h2", "rsa", 0x0303, true, false, true, false},
+		{"p256-tls13-h2", "p256", 0, true, false, false, false},
+		{"p256-tls12-h1", "p256", 0x0303, false, false, false, false},
+		{"p384-tls13-h1", "p384", 0, false, false, false, false},
+		{"p384-tls12-h2", "p384", 0x0303, true, false, false, false},
+		// Without session resumption the requests share the one connection.
+		{"p256-tls12-h1-no-tickets", "p256", 0x0303, false, false, false, true},
+		{"p256-tls12-h2-no-tickets", "p256", 0x0303, true, false, false, true},
+		{"rsa-tls13-h1-no-tickets", "rsa", 0, false, false, true, true},
+		{"p384-tls13-h2-no-tickets", "p384", 0, true, false, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newCouncil(t, serverOpts{h2: tc.h2, maxVersion: tc.maxVersion})
+			c := newCouncil(t, serverOpts{h2: tc.h2, maxVersion: tc.maxVersion, noTickets: tc.noTickets})
 			cd := c.ca.card(t, tc.key, "Card "+tc.name)
 			if tc.pkcs1Only {
 				cd.cert.SupportedSignatureAlgorithms = pkcs1Schemes

@@ -12,10 +12,6 @@ import (
 	"time"
 )
 
-// ticketWait bounds how long parallel dials wait for the first connection of an origin to
-// receive its TLS 1.3 session ticket before they dial on their own.
-const ticketWait = time.Second
-
 // maxConnsPerOrigin bounds the session's connections to one origin (per transport). The
 // webview opens at most 6 per local origin over HTTP/1.1; HTTP/2 needs one.
 const maxConnsPerOrigin = 16
@@ -75,64 +71,6 @@ func (c *ticketCache) drop() {
 	c.m, c.dropped = nil, true
 }
 
-// gate lets the first handshake to an origin run alone, so that parallel connections resume
-// its session instead of each costing a card signature.
-type gate struct {
-	mu       sync.Mutex
-	open     bool          // a ticket is cached, or the origin gives none: dial freely
-	inflight chan struct{} // closed when the first handshake settles
-	timer    *time.Timer
-}
-
-// enter returns leader=true if the caller must make the first handshake (and later call
-// settle), or a channel to wait on before trying again; both zero means dial freely.
-func (g *gate) enter() (leader bool, wait <-chan struct{}) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	switch {
-	case g.open:
-		return false, nil
-	case g.inflight != nil:
-		return false, g.inflight
-	default:
-		g.inflight = make(chan struct{})
-		return true, nil
-	}
-}
-
-// settle ends the first handshake: open says whether later dials may go in parallel.
-func (g *gate) settle(open bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.timer != nil {
-		g.timer.Stop()
-		g.timer = nil
-	}
-	g.open = g.open || open
-	if g.inflight != nil {
-		close(g.inflight)
-		g.inflight = nil
-	}
-}
-
-// settleLater waits (without a goroutine) for the ticket of a TLS 1.3 first handshake.
-func (g *gate) settleLater(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.inflight != nil && g.timer == nil {
-		g.timer = time.AfterFunc(d, func() { g.settle(true) })
-	}
-}
-
-func (g *gate) stop() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.timer != nil {
-		g.timer.Stop()
-		g.timer = nil
-	}
-}
-
 // upstream is one origin's TLS client state for the session.
 type upstream struct {
 	origin *origin
@@ -156,7 +94,8 @@ func newDialer(ctx context.Context, cfg Config, om *originMap, cert *tls.Certifi
 	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	for _, o := range om.list {
 		u := &upstream{origin: o, cache: &ticketCache{m: map[string]*tls.ClientSessionState{}}}
-		u.cache.onPut = func() { u.gate.settle(true) }
+		u.gate.resumable = u.cache.has
+		u.cache.onPut = u.gate.release
 		base := &tls.Config{
 			RootCAs:              cfg.RootCAs,
 			ServerName:           o.hostname,
@@ -186,35 +125,29 @@ func (d *dialer) dialTLS(ctx context.Context, addr string, h1 bool) (net.Conn, e
 		return nil, errNotConfigured
 	}
 	for {
-		leader, wait := u.gate.enter()
-		if wait != nil {
+		adm, wait := u.gate.enter(h1)
+		if adm == dialWait {
 			select {
 			case <-wait:
-				continue
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-d.ctx.Done():
 				return nil, net.ErrClosed
 			}
+			continue
 		}
-		conn, err := d.handshake(ctx, u, addr, h1)
-		if leader {
-			switch {
-			case err != nil:
-				u.gate.settle(false) // the next dial makes the first handshake again
-			case u.cache.has():
-				u.gate.settle(true)
-			case conn.ConnectionState().Version < tls.VersionTLS13:
-				u.gate.settle(true) // TLS 1.2 tickets come inside the handshake: none is coming
-			default:
-				u.gate.settleLater(ticketWait)
-			}
+		conn, tracked, err := d.handshake(ctx, u, addr, h1)
+		if adm == dialLead {
+			u.gate.led(conn, tracked, err, !h1)
 		}
-		return conn, err
+		if err != nil {
+			return nil, err
+		}
+		return conn, nil
 	}
 }
 
-func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 bool) (*tls.Conn, error) {
+func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 bool) (*tls.Conn, *trackedConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	stop := context.AfterFunc(d.ctx, cancel)
@@ -226,11 +159,11 @@ func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 boo
 	var nd net.Dialer
 	raw, err := nd.DialContext(ctx, "tcp", target)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", u.origin.upOrigin, err)
+		return nil, nil, fmt.Errorf("connect to %s: %w", u.origin.upOrigin, err)
 	}
 	tracked, ok := d.conns.add(raw)
 	if !ok {
-		return nil, net.ErrClosed
+		return nil, nil, net.ErrClosed
 	}
 	cfg := u.tlsH2
 	if h1 {
@@ -239,9 +172,9 @@ func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 boo
 	tc := tls.Client(tracked, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		tracked.Close()
-		return nil, fmt.Errorf("TLS handshake with %s: %w", u.origin.upOrigin, err)
+		return nil, nil, fmt.Errorf("TLS handshake with %s: %w", u.origin.upOrigin, err)
 	}
-	return tc, nil
+	return tc, tracked, nil
 }
 
 // newTransports builds the session's transports: one that speaks HTTP/2 where the origin
@@ -265,6 +198,9 @@ func newTransports(cfg Config, d *dialer) (h2, h1 *http.Transport) {
 			ExpectContinueTimeout:  time.Second,
 			MaxResponseHeaderBytes: int64(cfg.MaxHeaderBytes),
 			DisableCompression:     true, // Accept-Encoding is decided per request by the proxy
+			// Beyond the portal's stream limit, queue on the connection rather than dial
+			// another: the handshake gate holds such dials while the connection lives.
+			HTTP2: &http.HTTP2Config{StrictMaxConcurrentRequests: true},
 		}
 		if onlyH1 {
 			t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}

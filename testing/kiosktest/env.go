@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -31,6 +33,9 @@ type Options struct {
 	NoPortal bool
 	// Log receives the agent's log (default: the test log at debug level).
 	Log io.Writer
+	// BeforeAgent, if set, runs once pcscd and the portal are up, just before the agent
+	// starts (for example to take a goroutine baseline).
+	BeforeAgent func()
 }
 
 // Env is a running kiosk.
@@ -45,6 +50,10 @@ type Env struct {
 	cancel context.CancelFunc
 	done   chan error
 	logBuf *syncBuffer
+
+	portalOpts   portal.Options
+	portalAddrs  portal.Addrs
+	portalCancel context.CancelFunc
 }
 
 // Start starts the kiosk; everything stops when the test ends.
@@ -65,31 +74,18 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.Portal != nil {
 		opts.Portal(&po)
 	}
+	e.portalOpts = po
 	var urls portal.URLs
 	if opts.NoPortal {
 		urls = portal.URLs{Portal: "https://localhost:1", SSO: "https://localhost:2", Static: "https://localhost:3"}
 	} else {
-		srv, err := portal.New(po)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		if err := srv.Start(ctx, portal.Addrs{}); err != nil {
-			cancel()
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cancel(); srv.Close() })
-		e.Portal, urls = srv, srv.URLs()
+		e.startPortal(t, po, portal.Addrs{})
+		urls = e.Portal.URLs()
+		e.portalAddrs = portal.Addrs{Portal: loopbackAddr(urls.Portal), SSO: loopbackAddr(urls.SSO), Static: loopbackAddr(urls.Static)}
+		t.Cleanup(e.stopPortal)
 	}
 
-	caFile := filepath.Join(e.Dir, "ca.pem")
-	var bundle bytes.Buffer
-	for _, c := range []*[]byte{&p.Root().Raw, &p.Issuing().Raw} {
-		_ = pem.Encode(&bundle, &pem.Block{Type: "CERTIFICATE", Bytes: *c})
-	}
-	if err := os.WriteFile(caFile, bundle.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	caFile := CAFile(t, p)
 	cfg := config.Default()
 	cfg.UI.Listen = "127.0.0.1:0"
 	cfg.UI.URLFile = filepath.Join(e.Dir, "ui-url")
@@ -104,6 +100,9 @@ func Start(t testing.TB, opts Options) *Env {
 		opts.Config(cfg)
 	}
 	e.Config = cfg
+	if opts.BeforeAgent != nil {
+		opts.BeforeAgent()
+	}
 
 	var w io.Writer = e.logBuf
 	if opts.Log != nil {
@@ -141,6 +140,79 @@ func (e *Env) Stop() error {
 	case <-time.After(10 * time.Second):
 		return errors.New("the agent did not stop within 10s")
 	}
+}
+
+// CAFile writes the root and issuing certificates of p as a PEM bundle in a temporary
+// directory of t and returns its path (for the agent's portal.ca_file).
+func CAFile(t testing.TB, p *pki.PKI) string {
+	t.Helper()
+	var bundle bytes.Buffer
+	for _, c := range []*[]byte{&p.Root().Raw, &p.Issuing().Raw} {
+		_ = pem.Encode(&bundle, &pem.Block{Type: "CERTIFICATE", Bytes: *c})
+	}
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, bundle.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// StopPortal stops the demo portal (as a portal outage would) and waits until every one of
+// its connections is closed. StartPortal brings it back on the same addresses.
+func (e *Env) StopPortal(t testing.TB) {
+	t.Helper()
+	if e.Portal == nil {
+		t.Fatal("kiosktest: StopPortal: the portal is not running")
+	}
+	e.stopPortal()
+}
+
+// StartPortal starts a new demo portal on the addresses of the first one, with the options
+// of Start adjusted by adjust (may be nil), and makes it e.Portal. The old one is stopped
+// first if it still runs. Its statistics start from zero.
+func (e *Env) StartPortal(t testing.TB, adjust func(*portal.Options)) {
+	t.Helper()
+	if e.portalAddrs == (portal.Addrs{}) {
+		t.Fatal("kiosktest: StartPortal needs a kiosk started with a portal (not NoPortal)")
+	}
+	e.stopPortal()
+	po := e.portalOpts
+	if adjust != nil {
+		adjust(&po)
+	}
+	e.startPortal(t, po, e.portalAddrs)
+}
+
+func (e *Env) startPortal(t testing.TB, po portal.Options, addrs portal.Addrs) {
+	t.Helper()
+	srv, err := portal.New(po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := srv.Start(ctx, addrs); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	e.Portal, e.portalCancel = srv, cancel
+}
+
+func (e *Env) stopPortal() {
+	if e.portalCancel == nil {
+		return
+	}
+	e.portalCancel()
+	e.Portal.Close()
+	e.portalCancel = nil
+}
+
+// loopbackAddr is the 127.0.0.1 listen address of a portal origin such as https://localhost:9443.
+func loopbackAddr(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", u.Port())
 }
 
 // AgentLog is everything the agent has logged so far.

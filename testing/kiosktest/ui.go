@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,8 +47,14 @@ type UI struct {
 	t     testing.TB
 	conn  *websocket.Conn
 	msgs  chan map[string]json.RawMessage
+	done  chan struct{} // closed when the reader has stopped
+	stop  chan struct{} // closed by Close
+	once  sync.Once
 	last  State
 	wipes int
+
+	mu       sync.Mutex
+	received []string // every message the agent sent, as it arrived
 }
 
 // DialUI connects to the agent's UI channel as the kiosk UI does.
@@ -57,8 +64,9 @@ func (e *Env) DialUI(t testing.TB) *UI {
 	if err != nil {
 		t.Fatalf("dial the UI channel: %v", err)
 	}
-	u := &UI{t: t, conn: conn, msgs: make(chan map[string]json.RawMessage, 256)}
-	done := make(chan struct{})
+	u := &UI{t: t, conn: conn, msgs: make(chan map[string]json.RawMessage, 256),
+		done: make(chan struct{}), stop: make(chan struct{})}
+	done := u.done
 	go func() {
 		defer close(done)
 		defer close(u.msgs)
@@ -67,13 +75,20 @@ func (e *Env) DialUI(t testing.TB) *UI {
 			if err != nil {
 				return
 			}
+			u.mu.Lock()
+			u.received = append(u.received, string(data))
+			u.mu.Unlock()
 			var m map[string]json.RawMessage
 			if json.Unmarshal(data, &m) == nil {
-				u.msgs <- m
+				select {
+				case u.msgs <- m:
+				case <-u.stop: // nobody reads any more
+					return
+				}
 			}
 		}
 	}()
-	t.Cleanup(func() { conn.Close(); <-done })
+	t.Cleanup(u.Close)
 	return u
 }
 
@@ -157,6 +172,23 @@ func (u *UI) WaitState(what string, timeout time.Duration, ok func(State) bool) 
 			u.t.Fatalf("no %s within %v (saw %v)", what, timeout, seen)
 		}
 	}
+}
+
+// Close closes the connection and waits for its reader to stop. It may be called more than
+// once; the test's cleanup calls it too.
+func (u *UI) Close() {
+	u.once.Do(func() {
+		close(u.stop)
+		u.conn.Close()
+	})
+	<-u.done
+}
+
+// Received is every message the agent has sent this UI so far, as raw JSON text.
+func (u *UI) Received() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.received...)
 }
 
 // Wipes is how many wipe messages arrived so far.

@@ -1,0 +1,73 @@
+//go:build integration
+
+package agent_test
+
+import (
+	"context"
+	"encoding/binary"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"smartpath/testing/kiosktest"
+	"smartpath/testing/vcard"
+)
+
+// Helpers shared by the agent's integration tests (the lead's session_integration_test.go
+// has browser, get, signIn, waitFor and wait).
+
+// pinVerified asks the card itself, in process, whether its PIN is verified now: an empty
+// VERIFY answers 9000 when it is and 63Cx when it is not. The card is safe for concurrent
+// use, so this does not disturb the agent's connection through pcscd.
+func pinVerified(t *testing.T, card *vcard.Card) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := card.Transmit(ctx, []byte{0x00, 0x20, 0x00, 0x80})
+	if err != nil {
+		t.Fatalf("ask the card for its PIN status: %v", err)
+	}
+	if len(resp) < 2 {
+		t.Fatalf("empty VERIFY: short response % X", resp)
+	}
+	sw := binary.BigEndian.Uint16(resp[len(resp)-2:])
+	switch {
+	case sw == 0x9000:
+		return true
+	case sw&0xFFF0 == 0x63C0, sw == 0x6983:
+		return false
+	}
+	t.Fatalf("empty VERIFY: unexpected status %04X", sw)
+	return false
+}
+
+// waitLogCount waits until the agent's log holds at least n lines containing substr.
+func waitLogCount(t *testing.T, env *kiosktest.Env, substr string, n int) {
+	t.Helper()
+	waitFor(t, "agent log lines with "+substr, func() bool {
+		return strings.Count(env.AgentLog(), substr) >= n
+	})
+}
+
+// proxyGone checks that nothing answers at a session's portal URL any more.
+func proxyGone(t *testing.T, portalURL string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(portalURL)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("the proxy still serves the ended session at %s: %s", portalURL, resp.Status)
+	}
+}
+
+// phasesUntil reads states until one is in phase want, and returns every phase seen on the
+// way (want last).
+func phasesUntil(ui *kiosktest.UI, want string) []string {
+	var seen []string
+	ui.WaitState("phase "+want, wait, func(s kiosktest.State) bool {
+		seen = append(seen, s.Phase)
+		return s.Phase == want
+	})
+	return seen
+}

@@ -171,6 +171,22 @@ func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", fmt.Sprint(n))
 		w.Write(make([]byte, min(n, 1<<20)))
+	case r.URL.Path == "/headers":
+		w.Header().Set("Connection", "X-Up-Secret")
+		w.Header().Set("X-Up-Secret", "1")
+		w.Header().Set("Keep-Alive", "timeout=5")
+		w.Header().Set("Strict-Transport-Security", "max-age=600")
+		w.Header().Set("Alt-Svc", `h3=":443"`)
+		for k, v := range r.Header {
+			fmt.Fprintf(w, "%s: %s\n", k, strings.Join(v, ","))
+		}
+	case r.URL.Path == "/bigheader":
+		w.Header().Set("X-Big", strings.Repeat("a", 200<<10))
+	case r.URL.Path == "/slow":
+		select {
+		case <-time.After(10 * time.Second):
+		case <-r.Context().Done():
+		}
 	case r.URL.Path == "/login":
 		http.Redirect(w, r, c.sso.url.String()+"/auth?return="+url.QueryEscape(c.portal.url.String()+"/whoami"), http.StatusFound)
 	case r.URL.Path == "/leave":

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -268,5 +267,3 @@ func (j *sessionJar) drop() {
 	defer j.mu.Unlock()
 	j.jar = nil
 }
-
-var errClosed = errors.New("portal proxy: the session has ended")

@@ -213,6 +213,11 @@ func TestCloseDuringSignature(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Error("Probe succeeded across Close")
 	}
+	// The signature already under way finishes on the card; no other one starts.
+	waitFor(t, "the card to finish", func() bool { return slow.n.Load() == 1 && slow.busy.Load() == 0 })
+	if _, err := s.signer.Sign(rand.Reader, make([]byte, 32), crypto.SHA256); err == nil {
+		t.Error("the session signer still signs after Close")
+	}
 	if n := slow.n.Load(); n != 1 {
 		t.Errorf("card signatures = %d, want 1", n)
 	}

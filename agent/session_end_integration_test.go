@@ -1,0 +1,144 @@
+//go:build integration
+
+package agent_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"smartpath/agent/config"
+	"smartpath/testing/kiosktest"
+	"smartpath/testing/vcard"
+)
+
+// Short session timers for the session-end tests: the warning shows 0.5 s after the last
+// activity, the session ends 1.5 s later, and no session lasts more than 3.5 s.
+const (
+	testIdleTimeout = 2 * time.Second
+	testIdleWarning = 1500 * time.Millisecond
+	testMaxLength   = 3500 * time.Millisecond
+)
+
+// Every way a session ends with the card still in — idle timeout after a visible warning,
+// End session, maximum length — wipes it the same way (DESIGN invariant 5): a wipe message,
+// ending and goodbye with the reason, the proxy gone, every upstream connection closed, the
+// card logged out; the next insertion asks for the PIN again. Activity during the warning
+// keeps the session.
+func TestSessionEnd(t *testing.T) {
+	env := kiosktest.Start(t, kiosktest.Options{Config: func(c *config.Config) {
+		c.Session.IdleTimeout = testIdleTimeout
+		c.Session.IdleWarning = testIdleWarning
+		c.Session.MaxLength = testMaxLength
+	}})
+	ui := env.DialUI(t)
+	ui.WaitPhase("idle", wait)
+	card := env.NewCard(t, "Jane Citizen", "C-1001", vcard.AlgP256)
+
+	t.Run("idle timeout", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		st := signIn(t, ui, vcard.DefaultPIN)
+		home := st.Session.PortalURL
+		c := browser()
+		get(t, c, home)
+		if !pinVerified(t, card) {
+			t.Fatal("the card is not logged in during the session")
+		}
+		wipes := ui.Wipes()
+
+		st = ui.WaitState("the idle warning", wait, func(s kiosktest.State) bool {
+			return s.Phase == "session" && s.Warning != nil
+		})
+		left := time.Until(time.UnixMilli(st.Warning.EndsAt))
+		if left <= 0 || left > testIdleWarning+500*time.Millisecond {
+			t.Fatalf("warning.endsAt is %v from now, want about %v", left, testIdleWarning)
+		}
+		checkEnded(t, env, ui, card, home, c, "idle_timeout", wipes)
+		remove()
+		ui.WaitPhase("idle", wait)
+	})
+
+	t.Run("end session", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		st := signIn(t, ui, vcard.DefaultPIN) // the PIN pad again: the last session logged out
+		home := st.Session.PortalURL
+		c := browser()
+		get(t, c, home)
+		wipes := ui.Wipes()
+		ui.Send("end_session", nil)
+		checkEnded(t, env, ui, card, home, c, "ended", wipes)
+		remove()
+		ui.WaitPhase("idle", wait)
+	})
+
+	t.Run("activity keeps the session until max length", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		st := signIn(t, ui, vcard.DefaultPIN)
+		home := st.Session.PortalURL
+		started := time.Now()
+		if ends := time.Until(time.UnixMilli(st.Session.EndsAt)); ends <= 0 || ends > testMaxLength {
+			t.Fatalf("session.endsAt is %v from now, want at most %v", ends, testMaxLength)
+		}
+		c := browser()
+		wipes := ui.Wipes()
+		warnings := 0
+		// Answer every warning with activity, as a citizen touching the screen does; the
+		// warning goes away and the session goes on, until its maximum length ends it.
+		for {
+			st := ui.WaitState("a warning or the end", wait, func(s kiosktest.State) bool {
+				return s.Phase != "session" || s.Warning != nil
+			})
+			if st.Phase != "session" {
+				break
+			}
+			warnings++
+			ui.Send("activity", nil)
+			st = ui.WaitState("the warning dismissed", wait, func(s kiosktest.State) bool {
+				return s.Phase != "session" || s.Warning == nil
+			})
+			if st.Phase != "session" {
+				break
+			}
+			get(t, c, home) // the portal still works after the warning
+		}
+		if warnings < 2 {
+			t.Fatalf("%d idle warnings before the maximum length, want at least 2", warnings)
+		}
+		if d := time.Since(started); d < testMaxLength-500*time.Millisecond {
+			t.Fatalf("the session ended after %v, before its maximum length %v", d, testMaxLength)
+		}
+		checkEnded(t, env, ui, card, home, c, "max_length", wipes)
+		remove()
+		ui.WaitPhase("idle", wait)
+	})
+}
+
+// checkEnded waits for the session to end with reason while the card stays in, and checks
+// that everything of it is gone.
+func checkEnded(t *testing.T, env *kiosktest.Env, ui *kiosktest.UI, card *vcard.Card, home string,
+	c *http.Client, reason string, wipesBefore int) {
+	t.Helper()
+	ending := ui.WaitPhase("ending", wait)
+	if ending.Goodbye == nil || ending.Goodbye.Reason != reason {
+		t.Fatalf("ending reason = %+v, want %s", ending.Goodbye, reason)
+	}
+	if ending.Session != nil || ending.Citizen != nil || ending.Warning != nil {
+		t.Fatalf("the ending state still carries the session: %+v", ending)
+	}
+	st := ui.WaitPhase("goodbye", wait)
+	if st.Goodbye == nil || st.Goodbye.Reason != reason {
+		t.Fatalf("goodbye reason = %+v, want %s", st.Goodbye, reason)
+	}
+	if got := ui.Wipes() - wipesBefore; got != 1 {
+		t.Fatalf("%d wipe messages before goodbye, want 1", got)
+	}
+	c.CloseIdleConnections()
+	proxyGone(t, home)
+	waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+	if pinVerified(t, card) {
+		t.Fatal("the card is still logged in after the session ended")
+	}
+	if st.Citizen != nil || st.Session != nil {
+		t.Fatalf("the goodbye state still carries the session: %+v", st)
+	}
+}

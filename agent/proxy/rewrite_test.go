@@ -164,6 +164,10 @@ func TestNotAnOpenProxy(t *testing.T) {
 		{"localhost-alias", "GET /page/1 HTTP/1.1\r\nHost: localhost:" + strings.Split(addr, ":")[1] + "\r\n\r\n", "403"},
 		{"other-local-origin", "GET /page/1 HTTP/1.1\r\nHost: " + strings.TrimPrefix(s.LocalURL(c.sso.url), "http://") + "\r\n\r\n", "403"},
 		{"asterisk", "OPTIONS * HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", "400"},
+		// A path that looks like an authority stays a path on the portal.
+		{"double-slash-path", "GET //evil.example/ HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", "404"},
+		{"no-host", "GET /page/1 HTTP/1.1\r\n\r\n", "400"},
+		{"http10-no-host", "GET /page/1 HTTP/1.0\r\n\r\n", "403"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,10 +243,11 @@ func TestProbeErrors(t *testing.T) {
 	for _, v := range []struct {
 		name string
 		max  uint16
-	}{{"tls13", 0}, {"tls12", 0x0303}} {
+		h2   bool
+	}{{"tls13-h1", 0, false}, {"tls12-h1", 0x0303, false}, {"tls13-h2", 0, true}, {"tls12-h2", 0x0303, true}} {
 		t.Run("client cert refused "+v.name, func(t *testing.T) {
 			other := newCA(t, "Another Council CA")
-			c := newCouncil(t, serverOpts{clientCAs: other.pool, maxVersion: v.max})
+			c := newCouncil(t, serverOpts{clientCAs: other.pool, maxVersion: v.max, h2: v.h2})
 			cd := c.ca.card(t, "p256", "Jane Citizen")
 			s := startSession(t, c.config(), cd.cert)
 			err := s.Probe(ctx)

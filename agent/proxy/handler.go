@@ -159,10 +159,14 @@ func (s *Session) rewriteResponse(resp *http.Response) error {
 	}
 	if v := h.Get("Location"); v != "" {
 		l, ok := s.origins.toLocalURL(v)
-		if !ok {
-			return errLeaves
+		switch {
+		case ok:
+			h.Set("Location", l)
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			return errLeaves // a redirect out of the portal: show an error page instead
+		default:
+			h.Del("Location") // e.g. 201 Created naming another site: not a navigation
 		}
-		h.Set("Location", l)
 	}
 	if v := h.Get("Content-Location"); v != "" {
 		if l, ok := s.origins.toLocalURL(v); ok {
@@ -211,8 +215,8 @@ func (s *Session) rewriteResponse(resp *http.Response) error {
 // rewriteBody rewrites an HTML or CSS body of at most maxRewriteBody bytes; anything else
 // streams through untouched.
 func (s *Session) rewriteBody(resp *http.Response) error {
-	if resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusSwitchingProtocols ||
-		resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified || resp.Body == nil {
+	if resp.Request.Method == http.MethodHead || resp.StatusCode < 200 || resp.StatusCode == http.StatusNoContent ||
+		resp.StatusCode == http.StatusPartialContent || resp.StatusCode == http.StatusNotModified || resp.Body == nil {
 		return nil
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -187,6 +189,21 @@ func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(10 * time.Second):
 		case <-r.Context().Done():
 		}
+	case r.URL.Path == "/gz":
+		w.Header().Set("Content-Type", "text/html")
+		page := fmt.Sprintf(`<img src="%s/i.png">`, c.static.url)
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			fmt.Fprint(w, page)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		fmt.Fprint(zw, page)
+		zw.Close()
+	case r.URL.Path == "/hugehtml":
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<a href="%s/x">`, c.portal.url)
+		w.Write(bytes.Repeat([]byte("x"), 5<<20))
 	case r.URL.Path == "/login":
 		http.Redirect(w, r, c.sso.url.String()+"/auth?return="+url.QueryEscape(c.portal.url.String()+"/whoami"), http.StatusFound)
 	case r.URL.Path == "/leave":

@@ -164,3 +164,31 @@ func TestOneSignaturePerSession(t *testing.T) {
 		})
 	}
 }
+
+func TestBodyRewriteBounds(t *testing.T) {
+	c := newCouncil(t, serverOpts{h2: true})
+	cd := c.ca.card(t, "p256", "Jane Citizen")
+	s := startSession(t, c.config(), cd.cert)
+	portal := s.LocalURL(c.portal.url)
+	// A browser-like client that asks for gzip and decodes it itself.
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", portal+"/gz", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, resp)
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" {
+		t.Errorf("Content-Encoding %q after rewriting", enc)
+	}
+	if want := `<img src="` + s.LocalURL(c.static.url) + `/i.png">`; body != want {
+		t.Errorf("gzip page = %q, want %q", body, want)
+	}
+	// Over the bound: passed on as it came.
+	resp, body = get(t, localClient(t), portal+"/hugehtml")
+	if resp.StatusCode != http.StatusOK || len(body) < 5<<20 || !strings.HasPrefix(body, `<a href="`+c.portal.url.String()) {
+		t.Errorf("huge page: %s, %d bytes, starts %q", resp.Status, len(body), body[:min(len(body), 60)])
+	}
+}

@@ -200,6 +200,8 @@ type axeViolation struct {
 	Impact string   `json:"impact"`
 	Help   string   `json:"help"`
 	Nodes  []string `json:"nodes"`
+	// Why is axe's explanation for the first node, e.g. the colours it measured.
+	Why string `json:"why"`
 }
 
 // checkAxe runs axe-core on the page (not inside the portal frame, which is the council's)
@@ -215,14 +217,15 @@ func (k *kiosk) checkAxe(name string) {
 	}
 	raw := evalJS[[]byte](k.t, k.ctx, `axe.run(document, {iframes: false, resultTypes: ["violations"]}).then(r =>
 		r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-			nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))`, chromedp.EvalAwaitPromise)
+			nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+			why: v.nodes.length ? String(v.nodes[0].failureSummary ?? "") : ""})))`, chromedp.EvalAwaitPromise)
 	var vs []axeViolation
 	if err := json.Unmarshal(raw, &vs); err != nil {
 		k.t.Fatalf("axe result: %v", err)
 	}
 	for _, v := range vs {
 		if v.Impact == "serious" || v.Impact == "critical" {
-			k.t.Errorf("%s: axe %s violation %s: %s at %q", name, v.Impact, v.ID, v.Help, v.Nodes)
+			k.t.Errorf("%s: axe %s violation %s: %s at %q: %s", name, v.Impact, v.ID, v.Help, v.Nodes, v.Why)
 		} else {
 			k.t.Logf("%s: axe %s: %s (%s) at %q", name, v.Impact, v.ID, v.Help, v.Nodes)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"go.uber.org/goleak"
 )
@@ -479,4 +480,33 @@ func BenchmarkAttractScreen(b *testing.B) {
 		total += time.Since(start)
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/attract")
+}
+
+// Every button keeps its contrast under the pointer: after a tap the pointer (or a touch
+// screen's sticky hover) stays on the button, and the OK key is drawn as the primary action.
+// The real-agent walk found OK unreadable when hovered (dark text on dark blue).
+func TestButtonsHovered(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	a.Set(agentState{Phase: "pin", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(2), Wrong: true}})
+	k.waitPhase("pin")
+	primary := k.str(`getComputedStyle(document.getElementById("pin-cancel")).borderTopColor`)
+	if got := k.str(`getComputedStyle(document.getElementById("pin-ok")).backgroundColor`); got != primary {
+		t.Errorf("the OK key's background is %s, want the primary colour %s", got, primary)
+	}
+	for _, contrast := range []bool{false, true} {
+		if contrast {
+			k.click("#pref-high-contrast")
+			k.waitJS(`document.documentElement.classList.contains("high-contrast")`, "high contrast")
+		}
+		ids := evalJS[[]string](t, k.ctx, `[...document.querySelectorAll("#screen-pin button, #prefs button")]
+			.filter(b => b.checkVisibility()).map((b, i) => b.id || (b.id = "hover-test-" + i))`)
+		for _, id := range ids {
+			box := evalJS[[]float64](t, k.ctx, fmt.Sprintf(`(() => { const r = document.getElementById(%q).getBoundingClientRect();
+				return [r.x + r.width / 2, r.y + r.height / 2]; })()`, id))
+			run(t, k.ctx, chromedp.MouseEvent(chromedp.MouseMoved, box[0], box[1]))
+			k.waitJS(fmt.Sprintf(`document.getElementById(%q).matches(":hover")`, id), id+" hovered")
+			k.checkAxe(fmt.Sprintf("pin screen, %s hovered (high contrast %v)", id, contrast))
+		}
+	}
 }

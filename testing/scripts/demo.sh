@@ -64,7 +64,7 @@ for _ in $(seq 100); do [ -s "$state/ui-url" ] && break; sleep 0.1; done
 url=$(cat "$state/ui-url")
 
 if [ -n "${DISPLAY:-}" ] && [ -x "$bin/kiosk-ui" ]; then
-  "$bin/kiosk-ui" --url-file "$state/ui-url" >"$state/ui.log" 2>&1 & pids+=($!)
+  "$bin/kiosk-ui" --url-file "$state/ui-url" --allow-origin http://127.0.0.1:8471 --allow-origin http://127.0.0.1:8472 --allow-origin http://127.0.0.1:8473 >"$state/ui.log" 2>&1 & pids+=($!)
   echo "The kiosk window is open on $DISPLAY."
 else
   echo "Open this URL in a browser on this machine: $url"

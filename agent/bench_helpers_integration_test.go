@@ -18,34 +18,34 @@ import (
 	"smartpath/testing/vcard"
 )
 
-// A visit is one citizen from card in to session open, for the benchmarks.
-type visit struct {
+// A benchVisit is one citizen from card in to session open, for the benchmarks.
+type benchVisit struct {
 	home   string // the portal home page through the proxy
 	remove func() // pulls the card and waits until its socket is closed
 }
 
 // openSession inserts card, enters the right PIN and waits for the session phase.
-func openSession(b *testing.B, env *kiosktest.Env, ui *kiosktest.UI, card *vcard.Card) visit {
+func benchOpenSession(b *testing.B, env *kiosktest.Env, ui *kiosktest.UI, card *vcard.Card) benchVisit {
 	b.Helper()
 	remove := env.Insert(b, card)
 	ui.WaitPhase("pin", wait)
 	ui.SendPIN(vcard.DefaultPIN)
 	st := ui.WaitPhase("session", wait)
-	return visit{home: st.Session.PortalURL, remove: remove}
+	return benchVisit{home: st.Session.PortalURL, remove: remove}
 }
 
 // newBrowser is a fresh browser: its own cookie jar and connection pool, as a new webview
 // page would have after the last session's wipe.
-func newBrowser() *http.Client {
+func benchBrowser() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 }
 
-func closeBrowser(c *http.Client) { c.Transport.(*http.Transport).CloseIdleConnections() }
+func benchCloseBrowser(c *http.Client) { c.Transport.(*http.Transport).CloseIdleConnections() }
 
 // loadSession loads n pages with their 20 subresources each, all in parallel, as a webview
 // would, after the home page.
-func loadSession(c *http.Client, home string, n int) error {
+func benchLoadSession(c *http.Client, home string, n int) error {
 	if _, err := fetch(c, home); err != nil {
 		return err
 	}
@@ -77,16 +77,18 @@ func loadSession(c *http.Client, home string, n int) error {
 	return <-errs // nil when there was none
 }
 
-// removalClock timestamps the agent's log line for the monitor's CardRemoved event. The
+// benchRemovalClock timestamps the agent's log line for the monitor's CardRemoved event. The
 // agent logs it (at debug level) synchronously before it hands the event to the session
 // machine, so the moment of that Write is the moment the agent learnt of the removal.
-type removalClock struct {
+type benchRemovalClock struct {
 	at chan time.Time
 }
 
-func newRemovalClock() *removalClock { return &removalClock{at: make(chan time.Time, 16)} }
+func newBenchRemovalClock() *benchRemovalClock {
+	return &benchRemovalClock{at: make(chan time.Time, 16)}
+}
 
-func (r *removalClock) Write(p []byte) (int, error) {
+func (r *benchRemovalClock) Write(p []byte) (int, error) {
 	if bytes.Contains(p, []byte(`"msg":"pc/sc event"`)) && bytes.Contains(p, []byte(`"kind":"card removed"`)) {
 		select {
 		case r.at <- time.Now():
@@ -96,7 +98,7 @@ func (r *removalClock) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (r *removalClock) drain() {
+func (r *benchRemovalClock) drain() {
 	for {
 		select {
 		case <-r.at:
@@ -106,7 +108,7 @@ func (r *removalClock) drain() {
 	}
 }
 
-func (r *removalClock) next(b *testing.B) time.Time {
+func (r *benchRemovalClock) next(b *testing.B) time.Time {
 	b.Helper()
 	select {
 	case t := <-r.at:
@@ -117,15 +119,15 @@ func (r *removalClock) next(b *testing.B) time.Time {
 	}
 }
 
-// phaseClock timestamps the session machine's published phase changes (it publishes after
+// benchPhaseClock timestamps the session machine's published phase changes (it publishes after
 // the effects of a step have run, so "idle" after a card removal means the wipe is done).
-type phaseClock struct {
+type benchPhaseClock struct {
 	idle chan time.Time
 }
 
-func watchPhases(b *testing.B, m *session.Machine) *phaseClock {
+func benchWatchPhases(b *testing.B, m *session.Machine) *benchPhaseClock {
 	states, unsubscribe := m.Subscribe()
-	pc := &phaseClock{idle: make(chan time.Time, 16)}
+	pc := &benchPhaseClock{idle: make(chan time.Time, 16)}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -144,7 +146,7 @@ func watchPhases(b *testing.B, m *session.Machine) *phaseClock {
 	return pc
 }
 
-func (p *phaseClock) drain() {
+func (p *benchPhaseClock) drain() {
 	for {
 		select {
 		case <-p.idle:
@@ -154,7 +156,7 @@ func (p *phaseClock) drain() {
 	}
 }
 
-func (p *phaseClock) nextIdle(b *testing.B) time.Time {
+func (p *benchPhaseClock) nextIdle(b *testing.B) time.Time {
 	b.Helper()
 	select {
 	case t := <-p.idle:
@@ -165,20 +167,20 @@ func (p *phaseClock) nextIdle(b *testing.B) time.Time {
 	}
 }
 
-func percentileMS(ds []time.Duration, p float64) float64 {
+func benchPercentileMS(ds []time.Duration, p float64) float64 {
 	if len(ds) == 0 {
 		return 0
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	return msOf(s[min(len(s)-1, int(p*float64(len(s))))])
+	return benchMS(s[min(len(s)-1, int(p*float64(len(s))))])
 }
 
-func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func benchMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // cardTime is how long the emulation makes the card take for apdus APDUs and sigs private-key
 // operations of alg: the card's own time, which the agent cannot shorten.
-func cardTime(em vcard.Emulation, alg vcard.Alg, apdus, sigs int) time.Duration {
+func benchCardTime(em vcard.Emulation, alg vcard.Alg, apdus, sigs int) time.Duration {
 	key := em.ECLatency
 	if alg == vcard.AlgRSA2048 {
 		key = em.RSALatency

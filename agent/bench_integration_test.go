@@ -45,14 +45,14 @@ func BenchmarkSessionSignatures(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				sigs0, hs0, apdus0 := card.Signatures(), env.Portal.Stats().Handshakes, card.APDUCount()
-				v := openSession(b, env, ui, card)
-				c := newBrowser()
+				v := benchOpenSession(b, env, ui, card)
+				c := benchBrowser()
 				start := time.Now()
-				if err := loadSession(c, v.home, 5); err != nil {
+				if err := benchLoadSession(c, v.home, 5); err != nil {
 					b.Fatal(err)
 				}
 				loads = append(loads, time.Since(start))
-				closeBrowser(c)
+				benchCloseBrowser(c)
 				v.remove()
 				ui.WaitPhase("idle", wait)
 				worstSigs = max(worstSigs, card.Signatures()-sigs0)
@@ -63,7 +63,7 @@ func BenchmarkSessionSignatures(b *testing.B) {
 			b.ReportMetric(float64(worstSigs), "signatures/session")
 			b.ReportMetric(float64(worstHandshakes), "handshakes/session")
 			b.ReportMetric(float64(apdus)/float64(b.N), "APDUs/visit")
-			b.ReportMetric(percentileMS(loads, 0.5), "load-p50-ms")
+			b.ReportMetric(benchPercentileMS(loads, 0.5), "load-p50-ms")
 		})
 	}
 }
@@ -100,7 +100,7 @@ func BenchmarkPINToFirstByte(b *testing.B) {
 				b.StopTimer()
 				remove := env.Insert(b, card)
 				ui.WaitPhase("pin", wait)
-				c := newBrowser()
+				c := benchBrowser()
 				var firstByte time.Time
 				trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = time.Now() }}
 				sigs0, apdus0 := card.Signatures(), card.APDUCount()
@@ -126,22 +126,22 @@ func BenchmarkPINToFirstByte(b *testing.B) {
 					b.Fatalf("GET home: %s", resp.Status)
 				}
 				total := firstByte.Sub(start)
-				ct := cardTime(tc.em, tc.alg, card.APDUCount()-apdus0, card.Signatures()-sigs0)
+				ct := benchCardTime(tc.em, tc.alg, card.APDUCount()-apdus0, card.Signatures()-sigs0)
 				totals = append(totals, total)
 				agent = append(agent, total-ct)
 				toSession = append(toSession, atSession)
 				cardSum += ct
-				closeBrowser(c)
+				benchCloseBrowser(c)
 				remove()
 				ui.WaitPhase("idle", wait)
 				b.StartTimer()
 			}
 			b.StopTimer()
-			b.ReportMetric(percentileMS(totals, 0.5), "total-p50-ms")
-			b.ReportMetric(msOf(cardSum)/float64(b.N), "card-ms")
-			b.ReportMetric(percentileMS(agent, 0.5), "agent-p50-ms")
-			b.ReportMetric(percentileMS(agent, 0.99), "agent-p99-ms")
-			b.ReportMetric(percentileMS(toSession, 0.5), "pin-to-session-p50-ms")
+			b.ReportMetric(benchPercentileMS(totals, 0.5), "total-p50-ms")
+			b.ReportMetric(benchMS(cardSum)/float64(b.N), "card-ms")
+			b.ReportMetric(benchPercentileMS(agent, 0.5), "agent-p50-ms")
+			b.ReportMetric(benchPercentileMS(agent, 0.99), "agent-p99-ms")
+			b.ReportMetric(benchPercentileMS(toSession, 0.5), "pin-to-session-p50-ms")
 		})
 	}
 }
@@ -159,9 +159,9 @@ func BenchmarkPINToFirstByte(b *testing.B) {
 // and proxy times from the same event, and the total from the socket close, which includes
 // pcscd's own presence poll, outside the agent.
 func BenchmarkCardRemovalToWiped(b *testing.B) {
-	removed := newRemovalClock()
+	removed := newBenchRemovalClock()
 	env := kiosktest.Start(b, kiosktest.Options{Log: removed})
-	phases := watchPhases(b, env.Agent.Machine())
+	phases := benchWatchPhases(b, env.Agent.Machine())
 	ui := env.DialUI(b)
 	ui.WaitPhase("idle", wait)
 	card := env.NewCard(b, "Bench Citizen", "C-9003", vcard.AlgP256)
@@ -170,14 +170,14 @@ func BenchmarkCardRemovalToWiped(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		v := openSession(b, env, ui, card)
-		c := newBrowser()
-		if err := loadSession(c, v.home, 1); err != nil { // open upstream connections
+		v := benchOpenSession(b, env, ui, card)
+		c := benchBrowser()
+		if err := benchLoadSession(c, v.home, 1); err != nil { // open upstream connections
 			b.Fatal(err)
 		}
 		removed.drain()
 		phases.drain()
-		refused := watchRefusal(b, v.home)
+		refused := benchWatchRefusal(b, v.home)
 		b.StartTimer()
 
 		pulled := time.Now()
@@ -192,22 +192,22 @@ func BenchmarkCardRemovalToWiped(b *testing.B) {
 		refusedPart = append(refusedPart, gone.Sub(event))
 		pcscdPart = append(pcscdPart, event.Sub(pulled))
 		total = append(total, idle.Sub(pulled))
-		closeBrowser(c)
+		benchCloseBrowser(c)
 		b.StartTimer()
 	}
 	b.StopTimer()
-	b.ReportMetric(percentileMS(agentPart, 0.5), "agent-p50-ms")
-	b.ReportMetric(percentileMS(agentPart, 0.99), "agent-p99-ms")
-	b.ReportMetric(percentileMS(uiPart, 0.99), "ui-idle-p99-ms")
-	b.ReportMetric(percentileMS(refusedPart, 0.99), "proxy-refuses-p99-ms")
-	b.ReportMetric(percentileMS(pcscdPart, 0.5), "pcscd-p50-ms")
-	b.ReportMetric(percentileMS(total, 0.5), "total-p50-ms")
-	b.ReportMetric(percentileMS(total, 0.99), "total-p99-ms")
+	b.ReportMetric(benchPercentileMS(agentPart, 0.5), "agent-p50-ms")
+	b.ReportMetric(benchPercentileMS(agentPart, 0.99), "agent-p99-ms")
+	b.ReportMetric(benchPercentileMS(uiPart, 0.99), "ui-idle-p99-ms")
+	b.ReportMetric(benchPercentileMS(refusedPart, 0.99), "proxy-refuses-p99-ms")
+	b.ReportMetric(benchPercentileMS(pcscdPart, 0.5), "pcscd-p50-ms")
+	b.ReportMetric(benchPercentileMS(total, 0.5), "total-p50-ms")
+	b.ReportMetric(benchPercentileMS(total, 0.99), "total-p99-ms")
 }
 
 // watchRefusal dials the proxy's home port every millisecond until a dial is refused, and
 // returns a function that waits for and returns that moment.
-func watchRefusal(b *testing.B, home string) func() time.Time {
+func benchWatchRefusal(b *testing.B, home string) func() time.Time {
 	u, err := url.Parse(home)
 	if err != nil {
 		b.Fatal(err)

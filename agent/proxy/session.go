@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -154,6 +155,13 @@ func (s *Session) Probe(ctx context.Context) error {
 	}
 	start := time.Now()
 	resp, err := s.rt.RoundTrip(req)
+	if err != nil && s.ctx.Err() == nil && s.needsDiagnosis(err) {
+		// Under TLS 1.3 a portal refuses the card's certificate after the handshake, with an
+		// alert the HTTP/2 client does not report. Ask once more over HTTP/1.1, which does.
+		// This costs a second card signature, on this failure path only.
+		s.log.Debug("portal probe: asking again over HTTP/1.1 to learn why the connection failed")
+		resp, err = s.h1.RoundTrip(req.Clone(ctx))
+	}
 	if err != nil {
 		if s.ctx.Err() != nil {
 			return fmt.Errorf("%w: the session has ended", ErrPortalUnavailable)
@@ -173,6 +181,17 @@ func (s *Session) Probe(ctx context.Context) error {
 		return fmt.Errorf("%w: the home page answered %s: check the portal address in the configuration", ErrPortalUnavailable, resp.Status)
 	}
 	return nil
+}
+
+// needsDiagnosis says whether a failed probe may hide a refused client certificate: the
+// failure is not explained, a handshake with the home origin has completed, and the portal
+// has given no session ticket (which it does only for a certificate it accepts).
+func (s *Session) needsDiagnosis(err error) bool {
+	if !errors.Is(classify(err), ErrPortalUnavailable) {
+		return false
+	}
+	u := s.dialer.upstreamFor(s.origins.list[0])
+	return u.handshook.Load() && !u.cache.has()
 }
 
 // closeWait bounds how long Close waits for request handlers after cutting their connections.

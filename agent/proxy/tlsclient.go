@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -78,6 +79,9 @@ type upstream struct {
 	tlsH1  *tls.Config // ALPN http/1.1, for websocket upgrades
 	cache  *ticketCache
 	gate   gate
+	// handshook is set once a handshake with the origin has completed: a later failure
+	// happened after the portal saw the card's certificate.
+	handshook atomic.Bool
 }
 
 // dialer makes the session's TLS connections to the configured origins, and nothing else.
@@ -143,8 +147,14 @@ func (d *dialer) dialTLS(ctx context.Context, addr string, h1 bool) (net.Conn, e
 		if err != nil {
 			return nil, err
 		}
+		u.handshook.Store(true)
 		return conn, nil
 	}
+}
+
+// upstreamFor returns the state of a configured origin.
+func (d *dialer) upstreamFor(o *origin) *upstream {
+	return d.byAddr[net.JoinHostPort(o.hostname, o.port)]
 }
 
 func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 bool) (*tls.Conn, *trackedConn, error) {

@@ -9,13 +9,22 @@
 // # One card signature per session
 //
 // The client key is the citizen's smart card: a [crypto.Signer] that costs about 200 ms per
-// signature. The session serialises and counts signatures ([Session.Signatures]). Connections
-// are reused (HTTP/2 where the portal offers it, keep-alive otherwise) and every origin has a
-// per-session TLS session cache. The first handshake to an origin runs alone: parallel dials
-// wait until it has stored a session ticket and then resume it, so a whole session of ordinary
-// browsing costs one signature per origin that asks for the client certificate (a static host
-// that does not ask costs none). A portal that issues no session tickets costs one signature
-// per connection; HTTP/2 keeps that to one.
+// signature. The session serialises and counts signatures ([Session.Signatures]) and refuses
+// them once closed. Connections are reused (HTTP/2 where the portal offers it, keep-alive
+// otherwise) and every origin has its own per-session TLS session cache. A handshake gate per
+// origin makes this hold under a burst of parallel requests: a full handshake runs alone and
+// the others wait until its session ticket is stored, then resume it; while the first
+// connection lives, further dials wait for it if it speaks HTTP/2 (requests queue on it, up to
+// its stream limit and beyond) or if the portal gives no session tickets (requests share the
+// one keep-alive connection). So a whole session of ordinary browsing costs one signature per
+// origin that asks for the client certificate; a static host that does not ask costs none.
+// (TLS sessions cannot be shared between servers, so an SSO host that also asks for the card
+// costs one more.)
+//
+// Under TLS 1.3 a portal refuses a client certificate only after the handshake, and the
+// HTTP/2 client does not report the alert; [Session.Probe] then asks once more over HTTP/1.1
+// to tell [ErrClientCertRefused] from [ErrPortalUnavailable], which costs a second signature
+// on that failure path only.
 //
 // # Not an open proxy
 //

@@ -31,12 +31,18 @@ func (f *readerFilter) usable(reader string) bool {
 func (f *readerFilter) inputs(ev pcsc.Event) []session.Input {
 	switch ev.Kind {
 	case pcsc.ServiceLost:
-		clear(f.present)
+		// Keep the readers: after ServiceRestored the monitor reports only what changed
+		// during the outage, not the readers that are still there.
 		f.serviceUp = false
 		return []session.Input{session.ServiceLost{}}
 	case pcsc.ServiceRestored:
 		f.serviceUp = true
-		return []session.Input{session.ServiceRestored{}}
+		in := []session.Input{session.ServiceRestored{}}
+		if len(f.present) > 0 {
+			// The machine forgot the reader with ServiceLost.
+			in = append(in, session.ReaderFound{})
+		}
+		return in
 	}
 	if !f.serviceUp {
 		f.serviceUp = true

@@ -1,0 +1,85 @@
+//go:build integration
+
+package agent_test
+
+import (
+	"testing"
+
+	"smartpath/testing/kiosktest"
+	"smartpath/testing/vcard"
+)
+
+// Faults heal without a hand on the kiosk (DESIGN invariant 8): pcscd killed while idle shows
+// out_of_order and the kiosk comes back when pcscd does; pcscd killed during a session wipes
+// the session at once; a card pulled during PIN entry returns to idle. After each, the next
+// card opens a session.
+func TestFaultsHeal(t *testing.T) {
+	env := kiosktest.Start(t, kiosktest.Options{})
+	ui := env.DialUI(t)
+	ui.WaitPhase("idle", wait)
+	card := env.NewCard(t, "Jane Citizen", "C-1001", vcard.AlgP256)
+
+	t.Run("pcscd killed while idle", func(t *testing.T) {
+		env.PCSCD.Kill(t)
+		st := ui.WaitPhase("out_of_order", wait)
+		if st.Error == nil || st.Error.Code != "out_of_order" {
+			t.Fatalf("out_of_order error = %+v, want out_of_order", st.Error)
+		}
+		env.PCSCD.Start(t)
+		ui.WaitPhase("idle", wait)
+		ordinaryVisit(t, env, ui, card)
+	})
+
+	t.Run("pcscd killed during a session", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		st := signIn(t, ui, vcard.DefaultPIN)
+		home := st.Session.PortalURL
+		c := browser()
+		get(t, c, home)
+		wipes := ui.Wipes()
+
+		env.PCSCD.Kill(t)
+		st = ui.WaitPhase("out_of_order", wait)
+		if ui.Wipes() != wipes+1 {
+			t.Fatalf("%d wipe messages when pcscd died during the session, want 1", ui.Wipes()-wipes)
+		}
+		if st.Session != nil || st.Citizen != nil {
+			t.Fatalf("the out_of_order state carries the session: %+v", st)
+		}
+		c.CloseIdleConnections()
+		proxyGone(t, home)
+		waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+		remove() // the virtual card lost its reader with pcscd
+
+		env.PCSCD.Start(t)
+		ui.WaitPhase("idle", wait)
+		ordinaryVisit(t, env, ui, card)
+	})
+
+	t.Run("card pulled during PIN entry", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		ui.WaitPhase("pin", wait)
+		wipes, verifies := ui.Wipes(), card.VerifyCount()
+		remove()
+		ui.WaitPhase("idle", wait)
+		if ui.Wipes() != wipes+1 {
+			t.Fatalf("%d wipe messages when the card was pulled at the PIN pad, want 1", ui.Wipes()-wipes)
+		}
+		if got := card.VerifyCount(); got != verifies {
+			t.Fatalf("%d VERIFY commands when the card was pulled at the PIN pad, want none", got-verifies)
+		}
+		ordinaryVisit(t, env, ui, card)
+	})
+}
+
+// ordinaryVisit is a whole ordinary visit: insert, PIN, a page, End session, card out.
+func ordinaryVisit(t *testing.T, env *kiosktest.Env, ui *kiosktest.UI, card *vcard.Card) {
+	t.Helper()
+	remove := env.Insert(t, card)
+	st := signIn(t, ui, vcard.DefaultPIN)
+	get(t, browser(), st.Session.PortalURL)
+	ui.Send("end_session", nil)
+	ui.WaitPhase("goodbye", wait)
+	remove()
+	ui.WaitPhase("idle", wait)
+}

@@ -204,6 +204,11 @@ func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprintf(w, `<a href="%s/x">`, c.portal.url)
 		w.Write(bytes.Repeat([]byte("x"), 5<<20))
+	case strings.HasPrefix(r.URL.Path, "/wait/"):
+		us := 0
+		fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/wait/"), "%d", &us)
+		time.Sleep(time.Duration(min(us, 1e6)) * time.Microsecond) // the portal's own work
+		fmt.Fprint(w, "ok")
 	case r.URL.Path == "/login":
 		http.Redirect(w, r, c.sso.url.String()+"/auth?return="+url.QueryEscape(c.portal.url.String()+"/whoami"), http.StatusFound)
 	case r.URL.Path == "/leave":

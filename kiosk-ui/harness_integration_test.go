@@ -543,10 +543,11 @@ func xdotool(tb testing.TB, display string, args ...string) {
 }
 
 // treeRSS sums the resident memory of pid and all its descendants (kiosk-ui,
-// WebKitWebProcess, WebKitNetworkProcess), in bytes.
-func treeRSS(pid int) (int64, []string) {
+// WebKitWebProcess, WebKitNetworkProcess), in bytes: RSS (shared libraries counted in
+// every process) and PSS (shared pages divided among their users).
+func treeRSS(pid int) (rss, pss int64, names []string) {
 	children := map[int][]int{}
-	names := map[int]string{}
+	procNames := map[int]string{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		p, err := strconv.Atoi(e.Name())
@@ -569,31 +570,33 @@ func treeRSS(pid int) (int64, []string) {
 		}
 		pp, _ := strconv.Atoi(f[1])
 		children[pp] = append(children[pp], p)
-		names[p] = s[j+1 : i]
+		procNames[p] = s[j+1 : i]
 	}
-	var total int64
-	var seen []string
+	field := func(path, key string) int64 {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, key) {
+				if f := strings.Fields(line); len(f) >= 2 {
+					kb, _ := strconv.ParseInt(f[1], 10, 64)
+					return kb * 1024
+				}
+			}
+		}
+		return 0
+	}
 	queue := []int{pid}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
 		queue = append(queue, children[p]...)
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "VmRSS:") {
-				f := strings.Fields(line)
-				if len(f) >= 2 {
-					kb, _ := strconv.ParseInt(f[1], 10, 64)
-					total += kb * 1024
-				}
-			}
-		}
-		seen = append(seen, names[p])
+		rss += field(fmt.Sprintf("/proc/%d/status", p), "VmRSS:")
+		pss += field(fmt.Sprintf("/proc/%d/smaps_rollup", p), "Pss:")
+		names = append(names, procNames[p])
 	}
-	return total, seen
+	return rss, pss, names
 }
 
 // testPage paints the test pattern and runs the commands the test sends.

@@ -43,6 +43,11 @@ type Config struct {
 	// Logger receives one debug line per request and warnings for refused requests.
 	// Default: discard.
 	Logger *slog.Logger
+	// OnRequest, when set, is called once for every request the proxy admits, before it is
+	// forwarded. The agent counts these as the citizen's activity (the kiosk UI cannot see
+	// input inside the portal's frame). It runs on the request's goroutine: it must be quick
+	// and must not block.
+	OnRequest func()
 
 	// dialAddr, when set (tests only), maps an upstream "host:port" to the address dialled,
 	// so tests can give loopback servers real-looking host names.

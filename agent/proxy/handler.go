@@ -47,6 +47,9 @@ func (s *Session) handler(o *origin) http.Handler {
 			s.log.Warn("portal proxy refused a request", "reason", why, "method", sanitizeMethod(r.Method), "origin", o.index)
 			http.Error(rec, http.StatusText(code)+": "+why, code)
 		} else {
+			if s.cfg.OnRequest != nil {
+				s.cfg.OnRequest()
+			}
 			rp.ServeHTTP(rec, r)
 		}
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {

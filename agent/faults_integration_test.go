@@ -3,7 +3,10 @@
 package agent_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
@@ -70,7 +73,54 @@ func TestFaultsHeal(t *testing.T) {
 		}
 		ordinaryVisit(t, env, ui, card)
 	})
+
+	t.Run("card pulled by the VERIFY", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		ui.WaitPhase("pin", wait)
+		wipes, verifies := ui.Wipes(), card.VerifyCount()
+		card.SetEmulation(vcard.Emulation{DropAtAPDU: 1}) // the VERIFY pulls the card
+		ui.SendPIN(vcard.DefaultPIN)
+		ui.WaitPhase("idle", wait)
+		remove()
+		card.SetEmulation(vcard.Emulation{})
+		if ui.Wipes() == wipes {
+			t.Fatal("no wipe message when the card was pulled during VERIFY")
+		}
+		if got := ui.Last(); got.Phase != "idle" {
+			t.Fatalf("phase %s after the card was pulled during VERIFY", got.Phase)
+		}
+		ordinaryVisit(t, env, ui, card)
+		if got := card.VerifyCount() - verifies; got != 1 {
+			t.Fatalf("%d VERIFY commands reached the card, want 1 (the next visit's; none retried)", got)
+		}
+	})
+
+	t.Run("card pulled while the portal opens", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		ui.WaitPhase("pin", wait)
+		sigs := card.Signatures()
+		started := strings.Count(env.AgentLog(), proxyStarted)
+		card.SetEmulation(vcard.Emulation{ECLatency: 2 * time.Second}) // a slow TLS signature
+		ui.SendPIN(vcard.DefaultPIN)
+		ui.WaitPhase("connecting", wait)
+		waitLogCount(t, env, proxyStarted, started+1) // the probe's handshake is under way
+		remove()
+		seen := phasesUntil(ui, "idle")
+		card.SetEmulation(vcard.Emulation{})
+		if slices.Contains(seen, "session") {
+			t.Fatalf("a session opened for a card that was pulled: phases %v", seen)
+		}
+		waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+		if got := card.Signatures() - sigs; got > 1 {
+			t.Fatalf("%d card signatures for one aborted session", got)
+		}
+		ordinaryVisit(t, env, ui, card)
+	})
 }
+
+// proxyStarted is what the portal proxy logs when a session's proxy starts, just before
+// its probe's TLS handshake asks the card for a signature.
+const proxyStarted = "portal proxy session started"
 
 // ordinaryVisit is a whole ordinary visit: insert, PIN, a page, End session, card out.
 func ordinaryVisit(t *testing.T, env *kiosktest.Env, ui *kiosktest.UI, card *vcard.Card) {

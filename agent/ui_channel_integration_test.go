@@ -16,11 +16,12 @@ import (
 	"smartpath/testing/vcard"
 )
 
-// The control channel of the real agent (DESIGN invariant 2) during a citizen's session:
-// only the exact UI origin with the per-boot token gets in — not another origin, not the
-// portal proxy's own origin, not "null", not a missing Origin, not a missing or wrong token
-// — and a message over 4096 bytes closes the connection with 1009. The agent keeps running:
-// the session goes on and a good UI client still works.
+// The control channel of the real agent (DESIGN invariants 2 and 7) during a citizen's
+// session: only the exact UI origin with the per-boot token gets in — not another origin,
+// not the portal proxy's own origin, not "null", not a missing Origin, not a missing or
+// wrong token; a message over 4096 bytes closes the connection with 1009 (4096 passes);
+// binary frames and unknown types get an error and the connection stays; at most 8 UI
+// connections. The agent keeps running: the session goes on and a good UI client works.
 func TestUIChannelRefusals(t *testing.T) {
 	env := kiosktest.Start(t, kiosktest.Options{})
 	ui := env.DialUI(t)
@@ -79,6 +80,65 @@ func TestUIChannelRefusals(t *testing.T) {
 		expectClose(t, conn, websocket.CloseMessageTooBig)
 	}
 
+	// At the bound: 4096 bytes is accepted, 4097 closes. The bound counts the message, so
+	// pad inside the JSON object.
+	padded := func(n int) []byte {
+		head, tail := `{"v":1,`, `"type":"activity"}`
+		return []byte(head + strings.Repeat(" ", n-len(head)-len(tail)) + tail)
+	}
+	conn, _, err := env.DialUIRaw(uiOrigin, token)
+	if err != nil {
+		t.Fatalf("dial the UI channel: %v", err)
+	}
+	if err := conn.WriteMessage(websocket.TextMessage, padded(4096)); err != nil {
+		t.Fatal(err)
+	}
+	// A binary frame and an unknown type are answered with errors, in order, on the same
+	// connection: the 4096-byte message before them caused none.
+	conn.WriteMessage(websocket.BinaryMessage, []byte(`{"v":1,"type":"activity"}`))
+	conn.WriteMessage(websocket.TextMessage, []byte(`{"v":1,"type":"foo"}`))
+	if got := readErrors(t, conn, 2); got[0] != "binary frames are not accepted" || got[1] != `unknown type "foo"` {
+		t.Fatalf("error details = %q, want the binary frame's then the unknown type's", got)
+	}
+	conn.WriteMessage(websocket.TextMessage, padded(4097))
+	expectClose(t, conn, websocket.CloseMessageTooBig)
+
+	// At most 8 UI connections: the 9th is refused with 503 until one closes.
+	var open []*websocket.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	waitFor(t, "room for 7 more UI connections", func() bool {
+		c, _, err := env.DialUIRaw(uiOrigin, token)
+		if err != nil {
+			return false
+		}
+		open = append(open, c)
+		return len(open) == 7
+	})
+	if c, resp, err := env.DialUIRaw(uiOrigin, token); err == nil {
+		c.Close()
+		t.Fatal("a 9th UI connection was accepted")
+	} else if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a 9th UI connection: %v (response %v), want HTTP 503", err, resp)
+	}
+	open[0].Close()
+	open = open[1:]
+	waitFor(t, "a UI connection after one closed", func() bool {
+		c, _, err := env.DialUIRaw(uiOrigin, token)
+		if err != nil {
+			return false
+		}
+		open = append(open, c)
+		return true
+	})
+	for _, c := range open {
+		c.Close()
+	}
+	open = nil
+
 	// The agent is unharmed: the session still runs, a good client connects and is served.
 	if got := env.Agent.Machine().State().Phase; got != "session" {
 		t.Fatalf("phase after the refused connections = %s, want session", got)
@@ -121,4 +181,25 @@ func expectClose(t *testing.T, conn *websocket.Conn, code int) {
 		}
 		return
 	}
+}
+
+// readErrors reads messages until n error messages arrived and returns their details.
+func readErrors(t *testing.T, conn *websocket.Conn, n int) []string {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(wait))
+	defer conn.SetReadDeadline(time.Time{})
+	var details []string
+	for len(details) < n {
+		var m struct{ Type, Code, Detail string }
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatalf("waiting for %d error messages (have %q): %v", n, details, err)
+		}
+		if m.Type == "error" {
+			if m.Code != "bad_message" {
+				t.Fatalf("error code %q, want bad_message", m.Code)
+			}
+			details = append(details, m.Detail)
+		}
+	}
+	return details
 }

@@ -86,6 +86,8 @@ func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 			ConnectTimeout:        cfg.Portal.ConnectTimeout,
 			ResponseHeaderTimeout: cfg.Portal.ResponseHeaderTimeout,
 			Logger:                logger.With("component", "proxy"),
+			// Browsing the portal is activity the UI cannot see (input in another origin's frame).
+			OnRequest: newActivityThrottle(portalActivityEvery, func() { a.machine.Activity() }).request,
 		},
 		card: a.card,
 		signed: func(n int) {

@@ -3,7 +3,10 @@
 package agent_test
 
 import (
+	"net"
+	"sync"
 	"testing"
+	"time"
 
 	"smartpath/agent/config"
 	"smartpath/testing/kiosktest"
@@ -24,6 +27,23 @@ func TestPortalErrors(t *testing.T) {
 		for _, name := range []string{"First Citizen", "Second Citizen"} {
 			card := env.NewCard(t, name, "C-4001", vcard.AlgP256)
 			expectPortalError(t, env, ui, card, "portal_unavailable")
+		}
+	})
+
+	t.Run("portal silent", func(t *testing.T) {
+		// A portal that accepts connections and never answers: the connect timeout ends the
+		// wait with portal_unavailable, and the kiosk is not stuck in connecting.
+		silent := silentListener(t)
+		env := kiosktest.Start(t, kiosktest.Options{NoPortal: true, Config: func(c *config.Config) {
+			c.Portal.Home = "https://localhost:" + silent + "/"
+			c.Portal.ConnectTimeout = time.Second
+		}})
+		ui := env.DialUI(t)
+		ui.WaitPhase("idle", wait)
+		start := time.Now()
+		expectPortalError(t, env, ui, env.NewCard(t, "Jane Citizen", "C-1001", vcard.AlgP256), "portal_unavailable")
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("the silent portal held the kiosk for %v", d)
 		}
 	})
 
@@ -124,4 +144,41 @@ func expectPortalError(t *testing.T, env *kiosktest.Env, ui *kiosktest.UI, card 
 	}
 	remove()
 	ui.WaitPhase("idle", wait)
+}
+
+// silentListener accepts TCP connections on loopback and never answers them; it returns the
+// port. Everything is closed when the test ends.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
 }

@@ -24,7 +24,10 @@ type gtkPlatform struct {
 	filterDir string
 }
 
-func newPlatform(dir *dataDir) (platform, error) {
+func newPlatform(s *shell, dir *dataDir, gen int) (platform, error) {
+	if gen > 0 {
+		return nil, errors.New("the WebKitGTK shell clears data in place and never needs a second web view")
+	}
 	// WebKit keeps every kind of website data under these; they must be set before GLib
 	// first reads them. The web and network processes inherit them.
 	for k, v := range map[string]string{
@@ -41,7 +44,7 @@ func newPlatform(dir *dataDir) (platform, error) {
 	}
 	p := &gtkPlatform{window: C.kiosk_window_new(), filterDir: dir.sub("filters")}
 	p.wv = webview.NewWindow(false, unsafe.Pointer(p.window))
-	if p.wv == nil || p.wv.Window() == nil {
+	if !webviewCreated(p.wv) {
 		C.kiosk_window_destroy(p.window)
 		return nil, errors.New("create the web view (is WebKitGTK installed?)")
 	}
@@ -70,6 +73,9 @@ func (p *gtkPlatform) setPolicy(pol policy) error {
 	}
 	return nil
 }
+
+// navigate loads url; load-changed and load-failed report how it went.
+func (p *gtkPlatform) navigate(url string) { p.wv.Navigate(url) }
 
 func (p *gtkPlatform) showStarting(html string) {
 	c := C.CString(html)

@@ -22,10 +22,13 @@ type platform interface {
 	// setPolicy makes p the allow-list of the native lock-down (the content filter). It
 	// returns when the new rules are in force.
 	setPolicy(p policy) error
+	// navigate loads url, the start URL, as the top-level document.
+	navigate(url string)
 	// showStarting loads the built-in "Starting…" page.
 	showStarting(html string)
 	// wipe clears all website data, caches and history, then calls shell.wipeDone(id, msg)
-	// on the UI thread.
+	// on the UI thread; or, where the platform cannot clear in place, it sets
+	// shell.restart and ends the main loop so that runWindow starts a fresh web view.
 	wipe(id int)
 	// snapshotHistory remembers the page just loaded (the UI start page) as the only
 	// back/forward entry a wipe leaves. It reports false when it could not.
@@ -53,6 +56,7 @@ type shell struct {
 	attempts      int  // failed loads since the UI last loaded
 	adopting      bool // setPolicy is running (it spins the main loop)
 	loadAfterWipe bool
+	restart       bool // the platform asked for a new web view (see runWindow)
 	wipes         map[int]time.Time
 	fatal         error
 }
@@ -92,22 +96,38 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 	}()
 
-	s.plat, err = newPlatform(dir)
-	if err != nil {
-		return err
+	s.log.Info("kiosk shell starting", "version", opts.Version, "data_dir", dir.path)
+	for gen := 0; ; gen++ {
+		restart, err := s.runWindow(ctx, dir, gen)
+		if err != nil || !restart || ctx.Err() != nil {
+			s.log.Info("kiosk shell stopped")
+			return err
+		}
 	}
-	defer s.plat.destroy()
+}
+
+// runWindow runs one web view until ctx ends or the platform asks for a new one (on
+// Windows a wipe replaces the web view and its profile directory).
+func (s *shell) runWindow(ctx context.Context, dir *dataDir, gen int) (restart bool, err error) {
+	s.plat, err = newPlatform(s, dir, gen)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		s.plat.destroy()
+		s.plat, s.wv, s.pol, s.restart = nil, nil, nil, false
+	}()
 	s.wv = s.plat.view()
 	if err := s.wv.Bind(wipeBinding, s.onWipeCall); err != nil {
-		return fmt.Errorf("bind the wipe function: %w", err)
+		return false, fmt.Errorf("bind the wipe function: %w", err)
 	}
-	s.wv.Init(apiScript(s.secret, opts.Version))
+	s.wv.Init(apiScript(s.secret, s.opts.Version))
 
 	s.uiShowStarting()
 	s.plat.show()
 	s.uiLoad()
 	if s.fatal != nil {
-		return s.fatal
+		return false, s.fatal
 	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -117,12 +137,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 		defer wg.Done()
 		s.supervise(ctx, runCtx)
 	}()
-	s.log.Info("kiosk shell running", "version", opts.Version, "data_dir", dir.path)
 	s.wv.Run()
 	cancel()
 	wg.Wait()
-	s.log.Info("kiosk shell stopped")
-	return s.fatal
+	return s.restart && s.fatal == nil, s.fatal
 }
 
 // supervise owns the retry timer and the URL file watch; it asks the UI thread to act
@@ -207,7 +225,7 @@ func (s *shell) uiLoad() {
 		s.log.Info("allow-list", "ui", p.ui.String(), "frames", fmt.Sprint(p.frames))
 	}
 	s.startURL = url
-	s.wv.Navigate(url)
+	s.plat.navigate(url)
 }
 
 func sameOrigins(a, b []origin) bool {
@@ -247,18 +265,6 @@ func (s *shell) scheduleRetry() {
 			}
 		}
 	}
-}
-
-// backoff is min·2^(attempt-1), at most max.
-func backoff(attempt int, min, max time.Duration) time.Duration {
-	d := min
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	return d
 }
 
 // uiURLChanged handles a new URL in the agent's file: a restarted agent (new token). The

@@ -145,7 +145,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("uilink: upgrade failed", "err", err) // the upgrader has answered already
 		return
 	}
-	c := &conn{s: s, ws: ws, out: make(chan []byte, s.opts.QueueSize), done: make(chan struct{})}
+	c := &conn{s: s, ws: ws, out: make(chan []byte, s.opts.QueueSize), done: make(chan struct{}),
+		flush: make(chan struct{})}
 	ws.SetReadLimit(int64(s.opts.MaxMessage))
 	if !s.add(c) {
 		ws.Close()
@@ -234,12 +235,17 @@ func (s *Server) Connections() int {
 	return len(s.conns)
 }
 
-// Close drops every connection, refuses new ones and waits for the connections' goroutines.
+// closeFlush bounds how long Close lets a connection write what it still has queued.
+const closeFlush = time.Second
+
+// Close refuses new connections, lets every connection write what is already queued (the
+// shutdown's wipe and goodbye above all) within a short bound, closes it with 1001 going
+// away, and waits for the connections' goroutines.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
-		c.kill()
+		c.closeAfterFlush()
 	}
 	s.mu.Unlock()
 	s.cancel()
@@ -254,6 +260,15 @@ type conn struct {
 	out  chan []byte
 	done chan struct{}
 	once sync.Once
+	// flush, closed by closeAfterFlush, tells the writer to write what is queued and close.
+	flush     chan struct{}
+	flushOnce sync.Once
+}
+
+// closeAfterFlush makes the writer send what is queued, then a close frame, then end the
+// connection (Server.Close).
+func (c *conn) closeAfterFlush() {
+	c.flushOnce.Do(func() { close(c.flush) })
 }
 
 // kill ends the connection from any goroutine: it stops the writer and unblocks the reader.
@@ -294,10 +309,34 @@ func (c *conn) writeLoop() {
 				c.kill()
 				return
 			}
+		case <-c.flush:
+			c.flushAndClose()
+			return
 		case <-c.done:
 			return
 		}
 	}
+}
+
+// flushAndClose writes the queued messages and a 1001 close frame within closeFlush, then
+// ends the connection.
+func (c *conn) flushAndClose() {
+	defer c.kill()
+	deadline := time.Now().Add(min(closeFlush, c.s.opts.WriteTimeout))
+	c.ws.SetWriteDeadline(deadline)
+	for {
+		select {
+		case b := <-c.out:
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				return
+			}
+			continue
+		default:
+		}
+		break
+	}
+	c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseGoingAway, "the kiosk agent is stopping"), deadline)
 }
 
 func (c *conn) readLoop(reqCtx context.Context) {

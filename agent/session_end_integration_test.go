@@ -4,6 +4,8 @@ package agent_test
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,6 +112,35 @@ func TestSessionEnd(t *testing.T) {
 		checkEnded(t, env, ui, card, home, c, "max_length", wipes)
 		remove()
 		ui.WaitPhase("idle", wait)
+	})
+
+	// Last, as it stops the kiosk: the agent stopping with a session open wipes it too, and
+	// the UI hears of it before its connection closes.
+	t.Run("agent shutdown", func(t *testing.T) {
+		remove := env.Insert(t, card)
+		st := signIn(t, ui, vcard.DefaultPIN)
+		home := st.Session.PortalURL
+		c := browser()
+		get(t, c, home)
+		before := len(ui.Received())
+		if err := env.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		ui.Close()
+		after := ui.Received()[before:]
+		if !slices.ContainsFunc(after, func(m string) bool { return strings.Contains(m, `"type":"wipe"`) }) {
+			t.Errorf("the UI got no wipe message when the agent stopped during a session; it got %q", after)
+		}
+		if !slices.ContainsFunc(after, func(m string) bool { return strings.Contains(m, `"reason":"shutdown"`) }) {
+			t.Errorf("the UI was not told the session ended for shutdown; it got %q", after)
+		}
+		c.CloseIdleConnections()
+		proxyGone(t, home)
+		waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+		if pinVerified(t, card) {
+			t.Fatal("the card is still logged in after the agent stopped")
+		}
+		remove()
 	})
 }
 

@@ -31,9 +31,8 @@ func TestAgentLeavesNoGoroutines(t *testing.T) {
 	ui.WaitState("wrong PIN", wait, func(s kiosktest.State) bool { return s.Phase == "pin" && s.PIN != nil && s.PIN.Wrong })
 	ui.SendPIN(vcard.DefaultPIN)
 	st := ui.WaitPhase("session", wait)
-	c := browser()
-	get(t, c, st.Session.PortalURL)
-	loadPages(t, c, st.Session.PortalURL, 3)
+	c, base := openPortal(t, st)
+	loadPages(t, c, base, 3)
 
 	// UI connections that are refused or dropped.
 	if conn, _, err := env.DialUIRaw("http://evil.example", env.Token(t)); err == nil {

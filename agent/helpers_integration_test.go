@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,35 @@ func pinVerified(t *testing.T, card *vcard.Card) bool {
 	}
 	t.Fatalf("empty VERIFY: unexpected status %04X", sw)
 	return false
+}
+
+// openPortal loads the session's portal URL as the kiosk window does, with a fresh cookie
+// jar (the proxy may admit only the window that entered through that URL), and returns the
+// client and the local home origin with a trailing slash, for further pages.
+func openPortal(t *testing.T, st kiosktest.State) (*http.Client, string) {
+	t.Helper()
+	if st.Session == nil {
+		t.Fatalf("no session in state %+v", st)
+	}
+	u, err := url.Parse(st.Session.PortalURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := browser()
+	get(t, c, st.Session.PortalURL)
+	return c, u.Scheme + "://" + u.Host + "/"
+}
+
+// cookieHeader is the Cookie header c would send to the local origin host.
+func cookieHeader(c *http.Client, host string) string {
+	var parts []string
+	for _, k := range c.Jar.Cookies(&url.URL{Scheme: "http", Host: host, Path: "/"}) {
+		parts = append(parts, k.Name+"="+k.Value)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Cookie: " + strings.Join(parts, "; ") + "\r\n"
 }
 
 // waitLogCount waits until the agent's log holds at least n lines containing substr.

@@ -44,7 +44,8 @@ func TestProxyRefusals(t *testing.T) {
 	}
 
 	// The session's local origins: home, and those the proxied pages link to (SSO, static).
-	body := get(t, browser(), home.String()+"load/1")
+	c, base := openPortal(t, st)
+	body := get(t, c, base+"load/1")
 	hosts := []string{home.Host}
 	for _, m := range regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`).FindAllStringSubmatch(body, -1) {
 		if !slices.Contains(hosts, m[1]) {
@@ -69,10 +70,14 @@ func TestProxyRefusals(t *testing.T) {
 			{"foreign Host", "GET / HTTP/1.1\r\nHost: example.invalid\r\n", 403},
 			{"the portal's own Host", "GET / HTTP/1.1\r\nHost: " + upstream.Host + "\r\n", 403},
 			{"Host on another local port", "GET / HTTP/1.1\r\nHost: 127.0.0.1:1\r\n", 403},
+			{"Host with a userinfo trick", "GET / HTTP/1.1\r\nHost: " + host + "@example.invalid\r\n", 400},
+			{"two Host headers", "GET / HTTP/1.1\r\nHost: " + host + "\r\nHost: example.invalid\r\n", 400},
+			{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: " + host + "\r\n", 400},
+			{"authority form", "GET example.invalid:443 HTTP/1.1\r\nHost: " + host + "\r\n", 400},
 		}
 		for _, r := range refusals {
 			before := portalRequests(env)
-			status, text := rawRequest(t, host, r.request)
+			status, text := rawRequest(t, host, r.request+cookieHeader(c, host))
 			if status != r.status {
 				t.Errorf("%s: %s answered %d, want %d\n%s", host, r.name, status, r.status, text)
 			}
@@ -83,7 +88,7 @@ func TestProxyRefusals(t *testing.T) {
 		// The same connection path with the right Host is served: the refusals above are
 		// the proxy's, not a broken listener.
 		before := portalRequests(env)
-		if status, text := rawRequest(t, host, "GET / HTTP/1.1\r\nHost: "+host+"\r\n"); status == 400 || status == 403 || status == 405 {
+		if status, text := rawRequest(t, host, "GET / HTTP/1.1\r\nHost: "+host+"\r\n"+cookieHeader(c, host)); status == 400 || status == 403 || status == 405 {
 			t.Errorf("%s: an ordinary request answered %d\n%s", host, status, text)
 		}
 		if portalRequests(env) == before {

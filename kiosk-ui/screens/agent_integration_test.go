@@ -100,22 +100,7 @@ func waitText(k screens.Kiosk, id, want string) {
 // neither the UI's script nor a script evaluated in the UI can read it: it is read in an
 // isolated world of that frame, through the browser's debugging protocol.
 func portalText(ctx context.Context) (string, error) {
-	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	tree, err := chromedp.Call(tctx, page.GetFrameTree, cdp.Empty{})
-	if err != nil {
-		return "", err
-	}
-	if len(tree.FrameTree.ChildFrames) != 1 {
-		return "", fmt.Errorf("%d frames in the page, want the portal's one", len(tree.FrameTree.ChildFrames))
-	}
-	frame := tree.FrameTree.ChildFrames[0].Frame
-	world, err := chromedp.Call(tctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: frame.ID, WorldName: "screens-test"})
-	if err != nil {
-		return "", err
-	}
-	return chromedp.Run(tctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`,
-		func(p *runtime.EvaluateParams) { p.ContextID = world.ExecutionContextID }))
+	return evalInPortal[string](ctx, `document.body ? document.body.innerText : ""`)
 }
 
 // waitPortalGreets waits until the portal shown in the frame greets the citizen.
@@ -357,4 +342,102 @@ func TestRealAgentErrorScreens(t *testing.T) {
 	remove()
 	k.WaitPhase("idle")
 	k.NoErrors()
+}
+
+// evalInPortal evaluates a script expression in an isolated world of the portal frame.
+func evalInPortal[T any](ctx context.Context, expr string) (T, error) {
+	var zero T
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	tree, err := chromedp.Call(tctx, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return zero, err
+	}
+	if len(tree.FrameTree.ChildFrames) != 1 {
+		return zero, fmt.Errorf("%d frames in the page, want the portal's one", len(tree.FrameTree.ChildFrames))
+	}
+	world, err := chromedp.Call(tctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
+		FrameID: tree.FrameTree.ChildFrames[0].Frame.ID, WorldName: "screens-test"})
+	if err != nil {
+		return zero, err
+	}
+	return chromedp.Run(tctx, chromedp.Evaluate[T](expr, func(p *runtime.EvaluateParams) { p.ContextID = world.ExecutionContextID }))
+}
+
+// inPortal is evalInPortal that fails the test on error.
+func inPortal[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := evalInPortal[T](ctx, expr)
+	if err != nil {
+		t.Fatalf("in the portal frame, %.80q: %v", expr, err)
+	}
+	return v
+}
+
+// waitPortalLeaves waits until the portal frame's document is not at url.
+func waitPortalLeaves(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	deadline := time.Now().Add(realWait)
+	for time.Now().Before(deadline) {
+		if u, err := evalInPortal[string](ctx, `document.readyState === "complete" ? location.href : ""`); err == nil && u != "" && u != url {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // polling the frame with a deadline
+	}
+	t.Fatalf("the portal frame stayed at %s after a click on a link", url)
+}
+
+// A citizen clicking links inside the portal is using the kiosk, though the UI cannot see
+// those clicks (the frame is another origin): the agent counts the portal's requests, and no
+// idle warning comes for longer than the idle timeout. When the clicking stops, it comes.
+func TestRealAgentBrowsingThePortalIsActivity(t *testing.T) {
+	const idle = 3 * time.Second
+	env, k := startReal(t, kiosktest.Options{Config: idleConfig(idle, time.Second)})
+	env.Insert(t, env.NewCard(t, citizen, "C-1001", vcard.AlgP256))
+	k.WaitPhase("pin")
+	tapPIN(k, vcard.DefaultPIN)
+	k.WaitPhase("session")
+	waitPortalGreets(t, k, citizen)
+	uiActivity := strings.Count(env.AgentLog(), `"type":"activity"`)
+
+	// Real mouse clicks on the portal's own navigation, alternating two pages, for idle+1s.
+	links := []string{"My repairs", "Home"}
+	deadline := time.Now().Add(idle + time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		link := links[i%len(links)]
+		xy := inPortal[[]float64](t, k.Context(), fmt.Sprintf(`(() => {
+			const a = [...document.querySelectorAll("a")].find(a => a.textContent.trim() === %q);
+			if (!a) return [];
+			const r = a.getBoundingClientRect();
+			return [r.x + r.width / 2, r.y + r.height / 2];
+		})()`, link))
+		if len(xy) != 2 {
+			t.Fatalf("the portal page has no %q link: %.300s", link, inPortal[string](t, k.Context(), `document.body.innerText`))
+		}
+		if k.Str(`String(document.body.dataset.phase === "session" && !document.getElementById("idle-warning").open)`) != "true" {
+			t.Fatalf("the idle warning came while the citizen was clicking in the portal (before click %d)", i+1)
+		}
+		frame := screensRect(t, k, "portal-frame")
+		before := inPortal[string](t, k.Context(), `location.href`)
+		k.Run(chromedp.MouseClickXY(frame[0]+xy[0], frame[1]+xy[1]))
+		waitPortalLeaves(t, k.Context(), before)
+		time.Sleep(400 * time.Millisecond) // the citizen reads the page: pacing, not synchronisation
+	}
+	if n := strings.Count(env.AgentLog(), `"type":"activity"`) - uiActivity; n != 0 {
+		t.Errorf("the UI reported %d activities for clicks inside the portal frame: it should not see them", n)
+	}
+	// The citizen walks away: the warning comes.
+	k.WaitJS(`document.getElementById("idle-warning").open`, "the idle warning once the clicking stopped")
+	k.NoErrors()
+}
+
+// screensRect is the page position (x, y) of the element with id in the UI document.
+func screensRect(t *testing.T, k screens.Kiosk, id string) []float64 {
+	t.Helper()
+	s := k.Str(fmt.Sprintf(`(() => { const r = document.getElementById(%q).getBoundingClientRect(); return r.x + " " + r.y; })()`, id))
+	var x, y float64
+	if _, err := fmt.Sscanf(s, "%g %g", &x, &y); err != nil {
+		t.Fatalf("position of #%s: %q", id, s)
+	}
+	return []float64{x, y}
 }

@@ -6,13 +6,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
 )
 
 // A blocked PIN through the real pcscd (DESIGN invariant 1: no VERIFY on any path but one
-// per submission): three wrong PINs end in error pin_blocked; PINs the UI keeps sending after
+// per submission): a double tap sends one VERIFY; three wrong PINs end in error pin_blocked; PINs the UI keeps sending after
 // that reach no card; the blocked card inserted again shows pin_blocked at once without a
 // PIN pad; taking it out returns the kiosk to idle, and the next card works.
 func TestBlockedCard(t *testing.T) {
@@ -26,8 +27,19 @@ func TestBlockedCard(t *testing.T) {
 	if st.PIN.TriesLeft == nil || *st.PIN.TriesLeft != vcard.DefaultRetries {
 		t.Fatalf("tries left at insertion = %v, want %d", st.PIN.TriesLeft, vcard.DefaultRetries)
 	}
+	// A double tap while the card is still checking the first PIN sends one VERIFY: the
+	// second submission is dropped, never queued for later.
+	ignored := strings.Count(env.AgentLog(), ignoredPIN)
+	card.SetEmulation(vcard.Emulation{APDULatency: 300 * time.Millisecond})
+	ui.SendPIN("000000")
+	ui.WaitPhase("verifying", wait)
+	ui.SendPIN("000000")
+	waitLogCount(t, env, ignoredPIN, ignored+1)
+	card.SetEmulation(vcard.Emulation{})
 	for left := vcard.DefaultRetries - 1; left > 0; left-- {
-		ui.SendPIN("000000")
+		if left != vcard.DefaultRetries-1 {
+			ui.SendPIN("000000")
+		}
 		st = ui.WaitState("wrong PIN", wait, func(s kiosktest.State) bool {
 			return s.Phase == "pin" && s.PIN != nil && s.PIN.Wrong && s.PIN.TriesLeft != nil && *s.PIN.TriesLeft == left
 		})
@@ -49,7 +61,7 @@ func TestBlockedCard(t *testing.T) {
 
 	// The UI keeps sending PINs, the right one among them: none reaches the card. The agent
 	// logs each ignored submission, which tells the test the machine has handled them.
-	ignored := countIgnoredPINs(env)
+	ignored = countIgnoredPINs(env)
 	for _, pin := range []string{"111111", vcard.DefaultPIN, "22222222"} {
 		ui.SendPIN(pin)
 	}

@@ -4,6 +4,7 @@ package agent_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -178,6 +179,10 @@ func BenchmarkCardRemovalToWiped(b *testing.B) {
 		removed.drain()
 		phases.drain()
 		refused := benchWatchRefusal(b, v.home)
+		// pcscd polls presence every ~400 ms and each visit starts when an insertion was
+		// seen, so without a random pause every removal would fall at the same point of
+		// pcscd's poll and the total would not show its spread.
+		time.Sleep(time.Duration(rand.Int64N(int64(pcscdPoll)))) // jitter, not synchronisation
 		b.StartTimer()
 
 		pulled := time.Now()
@@ -205,7 +210,10 @@ func BenchmarkCardRemovalToWiped(b *testing.B) {
 	b.ReportMetric(benchPercentileMS(total, 0.99), "total-p99-ms")
 }
 
-// watchRefusal dials the proxy's home port every millisecond until a dial is refused, and
+// pcscdPoll is how often pcscd polls a vpcd reader for card presence (TESTING.md).
+const pcscdPoll = 400 * time.Millisecond
+
+// benchWatchRefusal dials the proxy's home port every millisecond until a dial is refused, and
 // returns a function that waits for and returns that moment.
 func benchWatchRefusal(b *testing.B, home string) func() time.Time {
 	u, err := url.Parse(home)

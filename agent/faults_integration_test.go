@@ -3,6 +3,8 @@
 package agent_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -28,8 +30,18 @@ func TestFaultsHeal(t *testing.T) {
 		if st.Error == nil || st.Error.Code != "out_of_order" {
 			t.Fatalf("out_of_order error = %+v, want out_of_order", st.Error)
 		}
+		// The technician's view agrees: /healthz answers 503 out_of_order.
+		if code, h := health(t, env); code != http.StatusServiceUnavailable || h.Status != "out_of_order" || h.PCSCDUp {
+			t.Fatalf("/healthz with pcscd down: %d %+v", code, h)
+		}
 		env.PCSCD.Start(t)
 		ui.WaitPhase("idle", wait)
+		if code, h := health(t, env); code != http.StatusOK || h.Status != "ok" || !h.PCSCDUp || !h.ReaderPresent {
+			t.Fatalf("/healthz with pcscd back: %d %+v", code, h)
+		}
+		if m := adminGet(t, env, "/metrics"); !strings.Contains(m, "kiosk_pcscd_restarts_total 1") {
+			t.Errorf("/metrics does not count the pcscd restart:\n%s", grepLines(m, "kiosk_pcscd"))
+		}
 		ordinaryVisit(t, env, ui, card)
 	})
 
@@ -132,4 +144,35 @@ func ordinaryVisit(t *testing.T, env *kiosktest.Env, ui *kiosktest.UI, card *vca
 	ui.WaitPhase("goodbye", wait)
 	remove()
 	ui.WaitPhase("idle", wait)
+}
+
+// healthz is the body of the agent's /healthz.
+type healthz struct {
+	Status        string `json:"status"`
+	PCSCDUp       bool   `json:"pcscdUp"`
+	ReaderPresent bool   `json:"readerPresent"`
+}
+
+func health(t *testing.T, env *kiosktest.Env) (int, healthz) {
+	t.Helper()
+	resp, err := http.Get("http://" + env.Agent.AdminAddr() + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz: %v", err)
+	}
+	defer resp.Body.Close()
+	var h healthz
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatalf("GET /healthz: %v", err)
+	}
+	return resp.StatusCode, h
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

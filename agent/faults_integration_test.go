@@ -71,6 +71,32 @@ func TestFaultsHeal(t *testing.T) {
 		ordinaryVisit(t, env, ui, card)
 	})
 
+	t.Run("pcscd restarted with the card left in", func(t *testing.T) {
+		remove := env.InsertToStay(t, card)
+		st := signIn(t, ui, vcard.DefaultPIN)
+		home := st.Session.PortalURL
+		env.PCSCD.Kill(t)
+		ui.WaitPhase("out_of_order", wait)
+		env.PCSCD.Start(t)
+		// The card still in is read afresh and asks for the PIN again: nothing of the
+		// session survived the restart.
+		st = ui.WaitPhase("pin", wait)
+		if st.PIN == nil || st.PIN.Wrong {
+			t.Fatalf("PIN state after the restart: %+v", st.PIN)
+		}
+		if pinVerified(t, card) {
+			t.Fatal("the card is still logged in after pcscd restarted")
+		}
+		proxyGone(t, home)
+		ui.SendPIN(vcard.DefaultPIN)
+		st = ui.WaitPhase("session", wait)
+		openPortal(t, st)
+		ui.Send("end_session", nil)
+		ui.WaitPhase("goodbye", wait)
+		remove()
+		ui.WaitPhase("idle", wait)
+	})
+
 	t.Run("card pulled during PIN entry", func(t *testing.T) {
 		remove := env.Insert(t, card)
 		ui.WaitPhase("pin", wait)

@@ -250,6 +250,29 @@ func (e *Env) Insert(t testing.TB, card *vcard.Card) (remove func()) {
 	return remove
 }
 
+// InsertToStay puts card into reader 0 like Insert, but keeps it there across pcscd
+// restarts, as a real card stays in its reader when pcscd dies: whenever vpcd drops the
+// connection the card is inserted again. The returned function removes it.
+func (e *Env) InsertToStay(t testing.TB, card *vcard.Card) (remove func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- vcard.Serve(ctx, card, e.PCSCD.VPCDAddr(0), nil) }()
+	var once sync.Once
+	remove = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Errorf("virtual card did not come out within 10s")
+			}
+		})
+	}
+	t.Cleanup(remove)
+	return remove
+}
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

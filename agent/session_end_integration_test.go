@@ -20,6 +20,8 @@ const (
 	testIdleTimeout = 2 * time.Second
 	testIdleWarning = 1500 * time.Millisecond
 	testMaxLength   = 3500 * time.Millisecond
+	// "Take your card" shows this long before the attract screen returns.
+	testGoodbyeAfter = time.Second
 )
 
 // Every way a session ends with the card still in — idle timeout after a visible warning,
@@ -32,6 +34,7 @@ func TestSessionEnd(t *testing.T) {
 		c.Session.IdleTimeout = testIdleTimeout
 		c.Session.IdleWarning = testIdleWarning
 		c.Session.MaxLength = testMaxLength
+		c.Session.GoodbyeAfter = testGoodbyeAfter
 	}})
 	ui := env.DialUI(t)
 	ui.WaitPhase("idle", wait)
@@ -40,6 +43,9 @@ func TestSessionEnd(t *testing.T) {
 	t.Run("idle timeout", func(t *testing.T) {
 		remove := env.Insert(t, card)
 		st := signIn(t, ui, vcard.DefaultPIN)
+		if got := st.Session.IdleTimeoutSec; got != int(testIdleTimeout/time.Second) {
+			t.Fatalf("session.idleTimeoutSec = %d, want %d", got, int(testIdleTimeout/time.Second))
+		}
 		home := st.Session.PortalURL
 		c := browser()
 		get(t, c, home)
@@ -69,6 +75,29 @@ func TestSessionEnd(t *testing.T) {
 		wipes := ui.Wipes()
 		ui.Send("end_session", nil)
 		checkEnded(t, env, ui, card, home, c, "ended", wipes)
+
+		// The card left in: the attract screen returns after goodbye_after, and the same
+		// card does not start a visit again until it is taken out and put back.
+		ui.WaitPhase("idle", wait)
+		removals := strings.Count(env.AgentLog(), `"kind":"card removed"`)
+		remove()
+		waitLogCount(t, env, `"kind":"card removed"`, removals+1)
+		remove = env.Insert(t, card)
+		ui.WaitPhase("pin", wait)
+		msgs := ui.Received()
+		i := len(msgs) - 1 // the last goodbye
+		for i > 0 && !strings.Contains(msgs[i], `"phase":"goodbye"`) {
+			i--
+		}
+		var phases []string
+		for _, m := range msgs[i+1:] {
+			if _, rest, ok := strings.Cut(m, `"phase":"`); ok {
+				phases = append(phases, rest[:strings.IndexByte(rest, '"')])
+			}
+		}
+		if !slices.Equal(phases, []string{"idle", "reading", "pin"}) {
+			t.Fatalf("phases from goodbye to the PIN pad of the card put back: %v, want [idle reading pin]", phases)
+		}
 		remove()
 		ui.WaitPhase("idle", wait)
 	})

@@ -28,8 +28,9 @@ type State struct {
 		Name string `json:"name"`
 	} `json:"citizen"`
 	Session *struct {
-		PortalURL string `json:"portalURL"`
-		EndsAt    int64  `json:"endsAt"`
+		PortalURL      string `json:"portalURL"`
+		EndsAt         int64  `json:"endsAt"`
+		IdleTimeoutSec int    `json:"idleTimeoutSec"`
 	} `json:"session"`
 	Warning *struct {
 		EndsAt int64 `json:"endsAt"`

@@ -218,6 +218,11 @@ func newTestUI(tb testing.TB) *testUI {
 		io.WriteString(w, testPage)
 	}
 	mux.HandleFunc("/", page)
+	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="citizen.bin"`)
+		io.WriteString(w, "not for the kiosk")
+	})
 	mux.HandleFunc("/cached.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -299,7 +304,9 @@ func (u *testUI) waitPaint(tb testing.TB, from int, path string) report {
 	return r
 }
 
-// do sends the page a command and waits for its result.
+// do sends the page a command and waits for its result. A command can be lost when the
+// page's long poll is cut (a refused navigation stops the page's loads), so it is sent
+// again every 2 s; the page runs each id once.
 func (u *testUI) do(tb testing.TB, op string, args map[string]any) report {
 	tb.Helper()
 	u.mu.Lock()
@@ -311,16 +318,44 @@ func (u *testUI) do(tb testing.TB, op string, args map[string]any) report {
 	for k, v := range args {
 		c[k] = v
 	}
-	select {
-	case u.cmds <- c:
-	case <-time.After(10 * time.Second):
-		tb.Fatalf("command %s not taken", op)
+	match := func(r report) bool { return r.Kind == "done" && r.ID == id }
+	for attempt := 0; attempt < 10; attempt++ {
+		select {
+		case u.cmds <- c:
+		case <-time.After(10 * time.Second):
+			tb.Fatalf("command %s not taken", op)
+		}
+		if r, ok := u.findReport(from, 2*time.Second, match); ok {
+			if r.Err != "" {
+				tb.Fatalf("command %s failed in the page: %s", op, r.Err)
+			}
+			return r
+		}
 	}
-	r, _ := u.waitReport(tb, from, 20*time.Second, func(r report) bool { return r.Kind == "done" && r.ID == id })
-	if r.Err != "" {
-		tb.Fatalf("command %s failed in the page: %s", op, r.Err)
+	tb.Fatalf("no result for command %s within 20 s; reports: %+v", op, u.reportList())
+	return report{}
+}
+
+// findReport is waitReport without failing.
+func (u *testUI) findReport(from int, timeout time.Duration, match func(report) bool) (report, bool) {
+	deadline := time.After(timeout)
+	for {
+		u.mu.Lock()
+		for i := from; i < len(u.reports); i++ {
+			if match(u.reports[i]) {
+				r := u.reports[i]
+				u.mu.Unlock()
+				return r, true
+			}
+		}
+		changed := u.changed
+		u.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline:
+			return report{}, false
+		}
 	}
-	return r
 }
 
 // send gives the page a command whose result may never come (it navigates away).
@@ -667,6 +702,7 @@ const ops = {
     return "sent";
   },
 };
+const seen = new Set();
 async function poll() {
   for (;;) {
     let c;
@@ -675,6 +711,8 @@ async function poll() {
       if (r.status !== 200) continue;
       c = await r.json();
     } catch (e) { await settle(100); continue; }
+    if (seen.has(c.id)) continue;
+    seen.add(c.id);
     try { report({kind: "done", id: c.id, res: await ops[c.op](c)}); }
     catch (e) { report({kind: "done", id: c.id, err: String(e)}); }
   }

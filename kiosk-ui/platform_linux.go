@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 	"unsafe"
 
 	webview "github.com/webview/webview_go"
@@ -98,4 +99,5 @@ func (p *gtkPlatform) destroy() {
 		C.kiosk_window_destroy(p.window)
 		p.window = nil
 	}
+	endChildren(3 * time.Second)
 }

@@ -56,9 +56,11 @@ type shell struct {
 	attempts      int  // failed loads since the UI last loaded
 	adopting      bool // setPolicy is running (it spins the main loop)
 	loadAfterWipe bool
-	restart       bool // the platform asked for a new web view (see runWindow)
-	wipes         map[int]time.Time
-	fatal         error
+	// loadAfterStarting: load the UI once the "Starting…" page has committed.
+	loadAfterStarting bool
+	restart           bool // the platform asked for a new web view (see runWindow)
+	wipes             map[int]time.Time
+	fatal             error
 }
 
 // Run opens the kiosk window and shows the kiosk UI until ctx ends. It returns an error
@@ -306,8 +308,11 @@ func (s *shell) wipeDone(id int, errMsg string) {
 		s.wv.Eval(wipeDoneScript(id, errMsg))
 	}
 	if id == 0 && s.loadAfterWipe {
+		// Load the new URL from the "Starting…" page: from the old UI page a URL that
+		// differs only in its #token would be a same-document navigation, not a load.
 		s.loadAfterWipe = false
-		s.uiLoad()
+		s.loadAfterStarting = true
+		s.uiShowStarting()
 	}
 }
 
@@ -356,6 +361,10 @@ func (s *shell) loadCommitted(uri string, status int) {
 			s.log.Error("cannot read the back/forward list: wipe will not be able to clear history")
 		}
 	case uri == "about:blank" && s.starting:
+		if s.loadAfterStarting {
+			s.loadAfterStarting = false
+			s.uiLoad()
+		}
 	default:
 		s.log.Warn("top-level document is not the kiosk UI; loading the UI", "origin", logOrigin(uri))
 		s.uiLoad()

@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -155,6 +157,16 @@ func TestShellLockdown(t *testing.T) {
 		}
 	})
 
+	t.Run("downloads refused", func(t *testing.T) {
+		from := sh.nLog()
+		ui.send(t, "navigate", map[string]any{"url": "/download"})
+		sh.waitLog(t, from, `what=download`, 10*time.Second)
+		sameLoad("download")
+		if ok, diff := sameImage(base, screenshot(t, display)); !ok {
+			t.Fatalf("screen changed after a download: %s", diff)
+		}
+	})
+
 	t.Run("forged wipe call refused", func(t *testing.T) {
 		from := sh.nLog()
 		ui.do(t, "forgeWipe", nil)
@@ -230,6 +242,99 @@ func TestShellTwoCitizens(t *testing.T) {
 	if !sh.running() {
 		t.Fatal("kiosk-ui exited")
 	}
+
+	// The default frame allow-list is any port on 127.0.0.1, and nothing else.
+	other := newCounter(t, nil)
+	for url, want := range map[string]string{
+		other.srv.URL + "/loopback": "fetched",
+		strings.Replace(other.srv.URL, "127.0.0.1", "localhost", 1) + "/alias": "failed",
+	} {
+		r := ui.do(t, "fetch", map[string]any{"url": url})
+		var got string
+		json.Unmarshal(r.Res, &got)
+		if got != want {
+			t.Errorf("default allow-list: fetch %s: %q, want %q", url, got, want)
+		}
+	}
+	if hits := other.all(); len(hits) != 1 || hits[0] != "GET /loopback" {
+		t.Errorf("default allow-list: the other loopback server saw %v, want only GET /loopback", hits)
+	}
+}
+
+// TestShellRecovers: a crashed web process and a restarted agent (new token in the URL
+// file) both end with the UI shown again, the second after a wipe.
+func TestShellRecovers(t *testing.T) {
+	requireTools(t)
+	display := startXvfb(t)
+	urlFile := filepath.Join(t.TempDir(), "ui-url")
+	ui := newTestUI(t)
+	if err := os.WriteFile(urlFile, []byte(ui.url()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh := startShell(t, display, nil, "-url-file", urlFile)
+	first := ui.waitPaint(t, 0, "/")
+
+	// Kill the shell's web process (a child of the kiosk-ui this test started).
+	var webPID int
+	for deadline := time.Now().Add(10 * time.Second); webPID == 0; {
+		webPID = childNamed(sh.cmd.Process.Pid, "WebKitWebProces")
+		if webPID == 0 && time.Now().After(deadline) {
+			t.Fatal("no WebKitWebProcess under kiosk-ui")
+		}
+	}
+	n := ui.nReports()
+	from := sh.nLog()
+	if err := syscall.Kill(webPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	sh.waitLog(t, from, `msg="web process ended; reloading the kiosk UI"`, 10*time.Second)
+	second := ui.waitPaint(t, n, "/")
+	if second.Load == first.Load {
+		t.Fatal("no new page load after the web process died")
+	}
+	waitPattern(t, display)
+
+	// The agent restarts with a new token.
+	ui.do(t, "setState", nil)
+	n = ui.nReports()
+	from = sh.nLog()
+	newURL := ui.srv.URL + "/#token=after-restart"
+	if err := os.WriteFile(urlFile, []byte(newURL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh.waitLog(t, from, `msg="the agent's UI URL changed; wiping and reloading"`, 10*time.Second)
+	ui.waitPaint(t, n, "/")
+	r := ui.do(t, "getState", nil)
+	var st map[string]any
+	json.Unmarshal(r.Res, &st)
+	if st["local"] != nil || st["idb"] != nil || st["cookie"] != "" {
+		t.Fatalf("state survived the agent restart: %v", st)
+	}
+}
+
+// childNamed returns the pid of a child of parent whose comm is name, or 0.
+func childNamed(parent int, name string) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		f := strings.Fields(s[j+1:])
+		if len(f) > 1 && s[i+1:j] == name && f[1] == strconv.Itoa(parent) {
+			return pid
+		}
+	}
+	return 0
 }
 
 func execShell(bin string, args ...string) *exec.Cmd { return exec.Command(bin, args...) }

@@ -695,6 +695,11 @@ const ops = {
     return {local: localStorage.getItem("citizen"), session: sessionStorage.getItem("citizen"), cookie: document.cookie,
             idb: idb === undefined ? null : idb, cacheStorage: hit ? await hit.text() : null, history: history.length};
   },
+  geo: () => new Promise(res => {
+    navigator.geolocation.getCurrentPosition(() => res("granted"), e => res("denied:" + e.code));
+    setTimeout(() => res("no answer"), 5000);
+  }),
+  print: () => { window.print(); return "printed"; },
   wipe: async () => { await window.kioskShell.wipe(); return "wiped"; },
   forgeWipe: async () => {
     // A caller without the shell's secret, talking to the raw message handler.

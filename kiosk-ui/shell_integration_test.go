@@ -167,6 +167,24 @@ func TestShellLockdown(t *testing.T) {
 		}
 	})
 
+	t.Run("permissions and printing refused", func(t *testing.T) {
+		from := sh.nLog()
+		r := ui.do(t, "geo", nil)
+		var got string
+		json.Unmarshal(r.Res, &got)
+		if got != "denied:1" {
+			t.Errorf("geolocation: %q, want denied:1 (PERMISSION_DENIED)", got)
+		}
+		sh.waitLog(t, from, `what=permission detail=WebKitGeolocationPermissionRequest`, 10*time.Second)
+		from = sh.nLog()
+		ui.do(t, "print", nil)
+		sh.waitLog(t, from, `what=print`, 10*time.Second)
+		sameLoad("print")
+		if ok, diff := sameImage(base, screenshot(t, display)); !ok {
+			t.Fatalf("screen changed after a permission request and print: %s", diff)
+		}
+	})
+
 	t.Run("forged wipe call refused", func(t *testing.T) {
 		from := sh.nLog()
 		ui.do(t, "forgeWipe", nil)

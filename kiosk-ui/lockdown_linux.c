@@ -427,8 +427,10 @@ static char *install_filter(WebKitWebView *view, const char *json, const char *d
   }
   g_source_remove(timer);
   g_object_unref(store);
-  webkit_user_content_manager_add_filter(webkit_web_view_get_user_content_manager(view),
-                                         job->filter);
+  // Swap only now: the old rules stay in force while the new ones compile.
+  WebKitUserContentManager *ucm = webkit_web_view_get_user_content_manager(view);
+  webkit_user_content_manager_remove_all_filters(ucm);
+  webkit_user_content_manager_add_filter(ucm, job->filter);
   webkit_user_content_filter_unref(job->filter);
   g_free(job->error);
   g_free(job);
@@ -440,7 +442,6 @@ char *kiosk_set_filter(GtkWidget *window, const char *filter_json, const char *f
   if (view == NULL) {
     return g_strdup("the window holds no web view");
   }
-  webkit_user_content_manager_remove_all_filters(webkit_web_view_get_user_content_manager(view));
   return install_filter(view, filter_json, filter_dir);
 }
 

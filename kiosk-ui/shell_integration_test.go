@@ -328,6 +328,17 @@ func TestShellRecovers(t *testing.T) {
 	if st["local"] != nil || st["idb"] != nil || st["cookie"] != "" {
 		t.Fatalf("state survived the agent restart: %v", st)
 	}
+
+	// The agent comes back on another port: a new UI origin, new lock-down rules.
+	moved := newTestUI(t)
+	from = sh.nLog()
+	if err := os.WriteFile(urlFile, []byte(moved.url()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh.waitLog(t, from, `msg=allow-list ui=`+moved.srv.URL, 10*time.Second)
+	moved.waitPaint(t, 0, "/")
+	waitPattern(t, display)
+	moved.do(t, "ping", nil)
 }
 
 // childNamed returns the pid of a child of parent whose comm is name, or 0.

@@ -11,7 +11,13 @@ func Next(s State, in Input) (State, []Effect) {
 	t := step{s: s}
 	t.apply(in)
 	if visibleOf(t.s) != visibleOf(s) {
-		t.emit(Broadcast{})
+		if t.s.Phase == PhaseEnding {
+			// "ending" is the wipe in progress: the UI shows it before the wipe runs (the
+			// card's logout can take up to the wipe timeout), not after it.
+			t.fx = append([]Effect{Broadcast{}}, t.fx...)
+		} else {
+			t.emit(Broadcast{})
+		}
 	}
 	return t.s, t.fx
 }

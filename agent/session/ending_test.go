@@ -1,0 +1,35 @@
+package session
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Entering ending broadcasts it before the wipe runs: the UI shows "Ending your session…"
+// while the portal is closed and the card logged out, instead of the session screen until
+// the wipe is over. The wipe still comes before the following goodbye or idle.
+func TestEndingBroadcastBeforeWipe(t *testing.T) {
+	s := stateIn(t, PhaseSession)
+	for _, in := range []Input{EndSession{}, Shutdown{}} {
+		next, fx := Next(s, in)
+		if next.Phase != PhaseEnding {
+			t.Fatalf("%T: phase %s, want ending", in, next.Phase)
+		}
+		b := slices.IndexFunc(fx, func(e Effect) bool { _, ok := e.(Broadcast); return ok })
+		w := slices.IndexFunc(fx, func(e Effect) bool { _, ok := e.(Wipe); return ok })
+		if b < 0 || w < 0 || b > w {
+			t.Errorf("%T: effects %#v, want the Broadcast of ending before the Wipe", in, fx)
+		}
+	}
+}
+
+func TestMachineShowsEndingDuringWipe(t *testing.T) {
+	r := newRig(t, okCard(), &fakePortal{})
+	r.toSession()
+	r.m.EndSession()
+	r.waitPhase(PhaseGoodbye)
+	if got := r.ui.log(); !strings.HasSuffix(got, "session ending WIPE goodbye") {
+		t.Errorf("UI saw %q; want ending shown before the wipe, and the wipe before goodbye", got)
+	}
+}

@@ -121,7 +121,7 @@ func waitPortalGreets(t *testing.T, k screens.Kiosk, name string) {
 
 // Every screen the real agent shows a citizen, in every language: attract, reading, PIN,
 // wrong PIN with tries left, verifying, connecting, the session with the portal greeting the
-// citizen in its frame, the idle warning, goodbye. Each gets the right heading in the right
+// citizen in its frame, the idle warning, ending, goodbye. Each gets the right heading in the right
 // language, no untranslated key and no serious axe-core violation; screenshots with
 // SCREENS_UPDATE=1.
 func TestRealAgentEveryScreen(t *testing.T) {
@@ -178,8 +178,13 @@ func TestRealAgentEveryScreen(t *testing.T) {
 		k.Click("#warning-stay")
 		k.WaitJS(`!document.getElementById("idle-warning").open`, "the warning to close")
 
+		// Ending wipes the session and logs the card out: one slow APDU keeps it up.
+		card.SetEmulation(vcard.Emulation{APDULatency: time.Second})
 		k.Click("#session-end")
+		checkBrief(t, k, "ending", lang)
+		waitText(k, "ending-reason", screens.Msg(t, lang, "goodbye.reason.ended", nil))
 		k.WaitPhase("goodbye")
+		card.SetEmulation(vcard.Emulation{})
 		waitText(k, "goodbye-title", screens.Msg(t, lang, "goodbye.title", nil))
 		waitText(k, "goodbye-reason", screens.Msg(t, lang, "goodbye.reason.ended", nil))
 		check(k, "goodbye", lang)

@@ -68,7 +68,8 @@ type shell struct {
 // options): the caller exits non-zero so the session supervisor restarts it. Losing the
 // agent is not an error: the shell shows "Starting…" and retries.
 //
-// Run must be called from the main goroutine; only one Run may be active in a process.
+// Run must be called from the main goroutine, once per process: only one Run may be active,
+// and on Linux WebKit's default web context (and its data directories) outlives it.
 func Run(ctx context.Context, opts Options) (err error) {
 	opts, err = opts.withDefaults()
 	if err != nil {

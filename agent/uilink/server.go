@@ -53,11 +53,13 @@ type Server struct {
 	cancel   context.CancelFunc
 	handlers sync.WaitGroup
 
-	mu     sync.Mutex
-	conns  map[*conn]struct{}
-	seq    uint64
-	last   []byte // the latest state message, sent to every new connection
-	closed bool
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	// admitted counts the connections ServeHTTP has let past the bound and not yet finished.
+	admitted int
+	seq      uint64
+	last     []byte // the latest state message, sent to every new connection
+	closed   bool
 }
 
 var _ session.UI = (*Server)(nil)
@@ -130,15 +132,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	if s.closed || len(s.conns) >= s.opts.MaxConnections {
+	// admitted counts connections from here on, upgrades in progress included, so that
+	// simultaneous dials cannot pass the bound together.
+	if open := s.admitted; s.closed || open >= s.opts.MaxConnections {
 		s.mu.Unlock()
-		s.log.Warn("uilink: refused a connection: closed or too many", "open", len(s.conns))
+		s.log.Warn("uilink: refused a connection: closed or too many", "open", open)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	s.admitted++
 	s.handlers.Add(1)
 	s.mu.Unlock()
 	defer s.handlers.Done()
+	defer func() {
+		s.mu.Lock()
+		s.admitted--
+		s.mu.Unlock()
+	}()
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {

@@ -44,11 +44,13 @@ fuzz:
 # for the card-removal percentiles. BenchmarkAgentProcess runs the kiosk-agent built here.
 BENCH_E2E      ?= 3x
 BENCH_REMOVALS ?= 20x
+# The commit the results are from; "-dirty" when the work tree has changes of its own.
+BENCH_COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 BENCH_FLAGS    := -run=^$$ -benchmem -tags integration -p 1 -count=1 -timeout 20m
 bench: deps
 	@mkdir -p $(dir $(BENCH_OUT)) $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/kiosk-agent
-	@echo "# make bench $$(date -u +%Y-%m-%dT%H:%M:%SZ) commit $$(git rev-parse --short HEAD 2>/dev/null) $$($(GO) version | cut -d' ' -f3) $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)" > $(BENCH_OUT).tmp
+	@echo "# make bench $$(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(BENCH_COMMIT) $$($(GO) version | cut -d' ' -f3) $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)" > $(BENCH_OUT).tmp
 	SMARTPATH_AGENT_BIN=$(CURDIR)/$(BIN)/kiosk-agent $(ISOLATED) bash -o pipefail -c 'rc=0; \
 	  $(GO) test $(BENCH_FLAGS) -bench . $$($(GO) list ./... | grep -vx smartpath/agent) 2>&1 | tee -a $(BENCH_OUT).tmp || rc=1; \
 	  $(GO) test $(BENCH_FLAGS) -bench . -skip CardRemovalToWiped -benchtime $(BENCH_E2E) ./agent 2>&1 | tee -a $(BENCH_OUT).tmp || rc=1; \

@@ -8,7 +8,7 @@ BENCH_OUT ?= bench/results.txt
 # so they never touch a pcscd (or ports) the machine already has.
 ISOLATED  := testing/scripts/isolated.sh
 
-.PHONY: all deps build test test-unit test-integration fuzz bench demo clean
+.PHONY: all deps build build-windows test test-unit test-integration fuzz bench demo clean
 
 all: build
 
@@ -19,8 +19,17 @@ build: deps
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
+# The Windows binaries: the agent (winscard through syscalls, no cgo) and the WebView2
+# shell cross-built with mingw-w64.
+build-windows: deps
+	@mkdir -p $(BIN)/windows
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o $(BIN)/windows/kiosk-agent.exe ./cmd/kiosk-agent
+	kiosk-ui/shell_mingw/build-windows.sh $(BIN)/windows/kiosk-ui.exe
+
 test: deps
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	$(MAKE) --no-print-directory build-windows
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory fuzz

@@ -4,6 +4,8 @@ package kioskui
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +22,15 @@ func TestShellLockdown(t *testing.T) {
 	requireTools(t)
 	display := startXvfb(t)
 	ui := newTestUI(t)
-	portal := newCounter(t, nil) // allowed inside frames
-	other := newCounter(t, nil)  // allowed nowhere: must see nothing
+	portal := newCounter(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/blank" { // a portal page whose link opens a new window
+			io.WriteString(w, `<a id="a" target="_blank" href="/inframe">next</a><script>document.getElementById("a").click()</script>`)
+			return
+		}
+		io.WriteString(w, `<p>portal</p>`)
+	})) // allowed inside frames
+	other := newCounter(t, nil) // allowed nowhere: must see nothing
 	sh := startShell(t, display, nil, "-url", ui.url(), "-allow-origin", portal.srv.URL)
 
 	paint := ui.waitPaint(t, 0, "/")
@@ -154,6 +163,22 @@ func TestShellLockdown(t *testing.T) {
 		}
 		if ok, diff := sameImage(base, screenshot(t, display)); !ok {
 			t.Fatalf("screen changed: %s", diff)
+		}
+	})
+
+	t.Run("target=_blank stays in its frame", func(t *testing.T) {
+		ui.do(t, "frame", map[string]any{"url": portal.srv.URL + "/blank"})
+		for deadline := time.Now().Add(10 * time.Second); portal.count("GET /inframe") == 0; {
+			if time.Now().After(deadline) {
+				t.Fatalf("the _blank link in the portal frame did not load in the frame: portal saw %v", portal.all())
+			}
+			time.Sleep(20 * time.Millisecond) // polling the server's count with a deadline
+		}
+		sameLoad("_blank in a frame")
+		for _, l := range sh.lines() {
+			if strings.Contains(l, "what=new-window") {
+				t.Fatalf("a new window was asked for: %s", l)
+			}
 		}
 	})
 

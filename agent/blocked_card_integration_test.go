@@ -13,9 +13,10 @@ import (
 )
 
 // A blocked PIN through the real pcscd (DESIGN invariant 1: no VERIFY on any path but one
-// per submission): a double tap sends one VERIFY; three wrong PINs end in error pin_blocked; PINs the UI keeps sending after
-// that reach no card; the blocked card inserted again shows pin_blocked at once without a
-// PIN pad; taking it out returns the kiosk to idle, and the next card works.
+// per submission): a double tap sends one VERIFY; three wrong PINs end in error pin_blocked;
+// PINs the UI keeps sending after that reach no card; the blocked card inserted again shows
+// pin_blocked at once without a PIN pad; taking it out returns the kiosk to idle, and the
+// next card works.
 func TestBlockedCard(t *testing.T) {
 	env := kiosktest.Start(t, kiosktest.Options{})
 	ui := env.DialUI(t)
@@ -30,7 +31,7 @@ func TestBlockedCard(t *testing.T) {
 	// A double tap while the card is still checking the first PIN sends one VERIFY: the
 	// second submission is dropped, never queued for later.
 	ignored := strings.Count(env.AgentLog(), ignoredPIN)
-	card.SetEmulation(vcard.Emulation{APDULatency: 300 * time.Millisecond})
+	card.SetEmulation(vcard.Emulation{APDULatency: time.Second})
 	ui.SendPIN("000000")
 	ui.WaitPhase("verifying", wait)
 	ui.SendPIN("000000")

@@ -138,7 +138,7 @@ func TestFaultsHeal(t *testing.T) {
 		ui.WaitPhase("pin", wait)
 		sigs := card.Signatures()
 		started := strings.Count(env.AgentLog(), proxyStarted)
-		card.SetEmulation(vcard.Emulation{ECLatency: 2 * time.Second}) // a slow TLS signature
+		card.SetEmulation(vcard.Emulation{ECLatency: 3 * time.Second}) // a slow TLS signature
 		ui.SendPIN(vcard.DefaultPIN)
 		ui.WaitPhase("connecting", wait)
 		waitLogCount(t, env, proxyStarted, started+1) // the probe's handshake is under way

@@ -72,7 +72,7 @@ func BenchmarkProxyLatency(b *testing.B) {
 			c := newCouncil(b, serverOpts{h2: h2})
 			cd := c.ca.card(b, "p256", "Bench Citizen")
 			s := startSession(b, c.config(), cd.cert)
-			local, direct := localClient(b), directClient(b, c, cd)
+			local, direct := webview(b, s), directClient(b, c, cd)
 			viaProxy := s.LocalURL(c.portal.url) + "/res/bench"
 			straight := c.portal.url.String() + "/res/bench"
 			for _, u := range []string{viaProxy, straight} { // warm up: handshakes, pools
@@ -125,7 +125,7 @@ func BenchmarkProxyThroughput(b *testing.B) {
 			c := newCouncil(b, serverOpts{h2: tc.h2})
 			cd := c.ca.card(b, "p256", "Bench Citizen")
 			s := startSession(b, c.config(), cd.cert)
-			local, direct := localClient(b), directClient(b, c, cd)
+			local, direct := webview(b, s), directClient(b, c, cd)
 			path := "/res/bench"
 			if size > 0 {
 				path = fmt.Sprintf("/big/%d", size)
@@ -193,7 +193,7 @@ func BenchmarkClose(b *testing.B) {
 		if err := fetch(local, s.HomeURL()); err != nil {
 			b.Fatal(err)
 		}
-		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(portal, "http")+"/ws", http.Header{"Origin": {portal}})
+		ws, _, err := (&websocket.Dialer{Jar: local.Jar}).Dial("ws"+strings.TrimPrefix(portal, "http")+"/ws", http.Header{"Origin": {portal}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func BenchmarkSignaturesPerSession(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		local := localClient(b)
+		local := webview(b, s)
 		base := s.LocalURL(c.portal.url)
 		var wg sync.WaitGroup
 		for p := range 5 {

@@ -27,7 +27,7 @@ func TestHopByHopAndDroppedHeaders(t *testing.T) {
 	req.Header.Set("Proxy-Authorization", "Basic eDp5")
 	req.Header.Set("X-Forwarded-For", "10.0.0.1")
 	req.Header.Set("Forwarded", "for=10.0.0.1")
-	resp, err := localClient(t).Do(req)
+	resp, err := webview(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestBoundsAndTimeouts(t *testing.T) {
 	cfg.MaxHeaderBytes = 16 << 10
 	cfg.ResponseHeaderTimeout = 200 * time.Millisecond
 	s := startSession(t, cfg, cd.cert)
-	cl := localClient(t)
+	cl := webview(t, s)
 	portal := s.LocalURL(c.portal.url)
 
 	req, _ := http.NewRequest("GET", portal+"/page/1", nil)
@@ -123,10 +123,11 @@ func TestRequestLog(t *testing.T) {
 			t.Errorf("log contains %q:\n%s", bad, out)
 		}
 	}
-	if n := strings.Count(out, `"msg":"portal proxy request"`); n != 5 {
-		t.Errorf("%d request lines, want 5:\n%s", n, out)
+	// The enter endpoint's redirect, the home page and four more.
+	if n := strings.Count(out, `"msg":"portal proxy request"`); n != 6 {
+		t.Errorf("%d request lines, want 6:\n%s", n, out)
 	}
-	for _, want := range []string{`"method":"GET"`, `"origin":2`, `"status":200`, `"status":502`, `"status":403`, `"duration":`} {
+	for _, want := range []string{`"method":"GET"`, `"origin":2`, `"status":200`, `"status":303`, `"status":502`, `"status":403`, `"duration":`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
 		}

@@ -46,7 +46,7 @@ func (s *Session) handler(o *origin) http.Handler {
 		if code, why := admit(o, r); code != 0 {
 			s.log.Warn("portal proxy refused a request", "reason", why, "method", sanitizeMethod(r.Method), "origin", o.index)
 			http.Error(rec, http.StatusText(code)+": "+why, code)
-		} else {
+		} else if s.guard(o, rec, r) {
 			if s.cfg.OnRequest != nil {
 				s.cfg.OnRequest()
 			}
@@ -95,7 +95,9 @@ func (s *Session) rewriteRequest(o *origin, pr *httputil.ProxyRequest) {
 		out.URL.RawQuery = s.toUp.Replace(in.URL.RawQuery)
 	}
 	h := out.Header
-	h.Del("Cookie") // the jar is the only source of the portal's cookies
+	// The jar is the only source of the portal's cookies. Dropping the webview's Cookie header
+	// also keeps the proxy's own access cookie from the portal.
+	h.Del("Cookie")
 	h.Del("Forwarded")
 	for _, c := range s.jar.cookies(out.URL) {
 		out.AddCookie(c)
@@ -106,10 +108,10 @@ func (s *Session) rewriteRequest(o *origin, pr *httputil.ProxyRequest) {
 		}
 	}
 	if v := h.Get("Referer"); v != "" {
-		if up, ok := s.origins.toUpstreamURL(v); ok {
+		if up, ok := s.origins.toUpstreamURL(v); ok && !isReserved(v) {
 			h.Set("Referer", up)
 		} else {
-			h.Del("Referer") // never leak the kiosk UI's address
+			h.Del("Referer") // never leak the kiosk UI's address, nor the enter URL's secret
 		}
 	}
 	// Compression: gzip only, so that the HTML and CSS the proxy rewrites can be decoded.

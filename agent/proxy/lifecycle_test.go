@@ -39,7 +39,8 @@ func TestWebsocketThroughProxy(t *testing.T) {
 			}
 			portal := s.LocalURL(c.portal.url)
 			hdr := http.Header{"Origin": {portal}}
-			ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(portal, "http")+"/ws", hdr)
+			dialer := websocket.Dialer{Jar: webview(t, s).Jar} // the frame's cookie goes with the upgrade
+			ws, resp, err := dialer.Dial("ws"+strings.TrimPrefix(portal, "http")+"/ws", hdr)
 			if err != nil {
 				status := ""
 				if resp != nil {
@@ -68,7 +69,7 @@ func TestStreamingResponse(t *testing.T) {
 	c := newCouncil(t, serverOpts{h2: true})
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	s := startSession(t, c.config(), cd.cert)
-	resp, err := localClient(t).Get(s.LocalURL(c.portal.url) + "/stream")
+	resp, err := webview(t, s).Get(s.LocalURL(c.portal.url) + "/stream")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,12 +101,12 @@ func testCloseEndsEverything(t *testing.T, h2 bool) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	portal := s.LocalURL(c.portal.url)
-	cl := localClient(t)
+	portal, home := s.LocalURL(c.portal.url), s.HomeURL()
+	cl := webview(t, s)
 	for range 3 {
 		get(t, cl, portal+"/page/1")
 	}
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(portal, "http")+"/ws", http.Header{"Origin": {portal}})
+	ws, _, err := (&websocket.Dialer{Jar: cl.Jar}).Dial("ws"+strings.TrimPrefix(portal, "http")+"/ws", http.Header{"Origin": {portal}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func testCloseEndsEverything(t *testing.T, h2 bool) {
 		t.Error("stream still readable after Close")
 	}
 	// Nothing is served any more: the listeners are gone.
-	for _, u := range []string{s.HomeURL(), s.LocalURL(c.sso.url) + "/", s.LocalURL(c.static.url) + "/x"} {
+	for _, u := range []string{home, portal + "/page/1", s.LocalURL(c.sso.url) + "/", s.LocalURL(c.static.url) + "/x"} {
 		if resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(u); err == nil {
 			resp.Body.Close()
 			t.Errorf("GET %s after Close: %s, want connection refused", u, resp.Status)

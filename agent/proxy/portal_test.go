@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -40,7 +41,21 @@ type testServer struct {
 	resumed atomic.Int64
 	open    atomic.Int64 // connections not yet closed or hijacked
 	mu      sync.Mutex
-	names   []string // client certificate CNs of full handshakes
+	names   []string      // client certificate CNs of full handshakes
+	seen    []seenRequest // every request that reached this origin
+}
+
+// seenRequest is what the portal received: the request target and the headers.
+type seenRequest struct {
+	uri    string
+	header http.Header
+}
+
+// requests returns every request this origin has received, in order.
+func (ts *testServer) requests() []seenRequest {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]seenRequest(nil), ts.seen...)
 }
 
 type serverOpts struct {
@@ -54,7 +69,12 @@ type serverOpts struct {
 func startServer(t testing.TB, ca *testCA, name string, h http.Handler, o serverOpts) *testServer {
 	t.Helper()
 	ts := &testServer{}
-	srv := httptest.NewUnstartedServer(h)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.mu.Lock()
+		ts.seen = append(ts.seen, seenRequest{uri: r.RequestURI, header: r.Header.Clone()})
+		ts.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
 	cert := ca.serverCert(t, portalHost, ssoHost, staticHost)
 	if o.cert != nil {
 		cert = *o.cert
@@ -309,16 +329,65 @@ func startSession(t testing.TB, cfg Config, cert tls.Certificate) *Session {
 	return s
 }
 
-// localClient talks to the proxy like the webview: plain HTTP on loopback, no redirects
-// followed, no cookie jar.
+// localClient talks to the proxy like the webview: plain HTTP on loopback and a cookie jar
+// (Go's jar keeps host-only cookies of IP hosts, as a browser does). It follows the enter
+// endpoint's redirect, so that getting HomeURL lands on the home page with the session's
+// cookie, and no other redirect, so that tests see the portal's.
 func localClient(t testing.TB) *http.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	t.Cleanup(tr.CloseIdleConnections)
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Transport: tr,
+		Jar:       jar,
+		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+			if strings.HasPrefix(via[len(via)-1].URL.Path, enterPrefix) {
+				return nil
+			}
+			return http.ErrUseLastResponse
+		},
+		Timeout: 10 * time.Second,
+	}
+}
+
+// strangerClient is another local process: plain HTTP on loopback, no cookies, no redirects.
+func strangerClient(t testing.TB) *http.Client {
+	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       10 * time.Second,
 	}
+}
+
+// webview is a localClient that holds the session's cookie, as the kiosk UI's frame does
+// once it has loaded HomeURL. It takes only the enter endpoint's answer, without following
+// its redirect, so that the portal sees no request yet.
+func webview(t testing.TB, s *Session) *http.Client {
+	t.Helper()
+	cl := localClient(t)
+	enter := *cl
+	enter.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, _ := get(t, &enter, s.HomeURL())
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("enter the session: %s, cookies %q", resp.Status, resp.Header.Values("Set-Cookie"))
+	}
+	return cl
+}
+
+// cookieHeader is the Cookie header a webview client sends to the session's local origins.
+func cookieHeader(t testing.TB, cl *http.Client, s *Session) string {
+	t.Helper()
+	u, _ := url.Parse(s.LocalURL(s.cfg.Home))
+	var parts []string
+	for _, c := range cl.Jar.Cookies(u) {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	if len(parts) == 0 {
+		t.Fatal("the client holds no cookie for the session")
+	}
+	return strings.Join(parts, "; ")
 }
 
 func get(t testing.TB, c *http.Client, u string) (*http.Response, string) {

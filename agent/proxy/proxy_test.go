@@ -35,12 +35,12 @@ func TestHomePageThroughProxy(t *testing.T) {
 		t.Errorf("Set-Cookie reached the webview: %q", got)
 	}
 	// The portal's cookie is in the session jar and goes upstream.
-	_, who := get(t, cl, strings.TrimSuffix(s.HomeURL(), "/home")+"/whoami")
+	_, who := get(t, cl, s.LocalURL(c.portal.url)+"/whoami")
 	if !strings.Contains(who, "sid=citizen-1") {
 		t.Errorf("whoami = %q, want the portal cookie from the jar", who)
 	}
 	// A cookie the webview sends is ignored.
-	req, _ := http.NewRequest("GET", strings.TrimSuffix(s.HomeURL(), "/home")+"/whoami", nil)
+	req, _ := http.NewRequest("GET", s.LocalURL(c.portal.url)+"/whoami", nil)
 	req.Header.Set("Cookie", "sid=forged")
 	resp, err := cl.Do(req)
 	if err != nil {
@@ -112,8 +112,8 @@ func TestOneSignaturePerSession(t *testing.T) {
 				cd.cert.SupportedSignatureAlgorithms = pkcs1Schemes
 			}
 			s := startSession(t, c.config(), cd.cert)
-			cl := localClient(t)
-			base := strings.TrimSuffix(s.HomeURL(), "/home")
+			cl := webview(t, s)
+			base := s.LocalURL(c.portal.url)
 			// No Probe: the page loads race for the first connection.
 			var wg sync.WaitGroup
 			errs := make(chan error, 200)
@@ -175,7 +175,7 @@ func TestBodyRewriteBounds(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	req, _ := http.NewRequest("GET", portal+"/gz", nil)
 	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := (&http.Client{Transport: tr, Jar: webview(t, s).Jar}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestBodyRewriteBounds(t *testing.T) {
 		t.Errorf("gzip page = %q, want %q", body, want)
 	}
 	// Over the bound: passed on as it came.
-	resp, body = get(t, localClient(t), portal+"/hugehtml")
+	resp, body = get(t, webview(t, s), portal+"/hugehtml")
 	if resp.StatusCode != http.StatusOK || len(body) < 5<<20 || !strings.HasPrefix(body, `<a href="`+c.portal.url.String()) {
 		t.Errorf("huge page: %s, %d bytes, starts %q", resp.Status, len(body), body[:min(len(body), 60)])
 	}

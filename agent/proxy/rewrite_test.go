@@ -16,7 +16,7 @@ func TestRedirectToSSOIsRewritten(t *testing.T) {
 	c := newCouncil(t, serverOpts{h2: true})
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	s := startSession(t, c.config(), cd.cert)
-	cl := localClient(t)
+	cl := webview(t, s)
 	portal := s.LocalURL(c.portal.url)
 	sso := s.LocalURL(c.sso.url)
 
@@ -79,7 +79,7 @@ func TestRedirectLeavingThePortalIsBlocked(t *testing.T) {
 	c := newCouncil(t, serverOpts{})
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	s := startSession(t, c.config(), cd.cert)
-	cl := localClient(t)
+	cl := webview(t, s)
 	portal := s.LocalURL(c.portal.url)
 	resp, body := get(t, cl, portal+"/leave")
 	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("Location") != "" {
@@ -104,7 +104,7 @@ func TestFrameHeaders(t *testing.T) {
 	c := newCouncil(t, serverOpts{})
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	s := startSession(t, c.config(), cd.cert)
-	cl := localClient(t)
+	cl := webview(t, s)
 	portal := s.LocalURL(c.portal.url)
 	resp, _ := get(t, cl, portal+"/frame")
 	if v := resp.Header.Get("X-Frame-Options"); v != "" {
@@ -150,10 +150,11 @@ func TestNotAnOpenProxy(t *testing.T) {
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	s := startSession(t, c.config(), cd.cert)
 	addr := strings.TrimPrefix(s.LocalURL(c.portal.url), "http://")
+	cookie := "Cookie: " + cookieHeader(t, webview(t, s), s) + "\r\n"
 	cases := []struct {
 		name, req, want string
 	}{
-		{"ok", "GET /page/1 HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", "200"},
+		{"ok", "GET /page/1 HTTP/1.1\r\nHost: " + addr + "\r\n" + cookie + "\r\n", "200"},
 		{"absolute-uri", "GET http://evil.example/ HTTP/1.1\r\nHost: evil.example\r\n\r\n", "400"},
 		{"absolute-uri-own-host", "GET http://" + addr + "/page/1 HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", "400"},
 		{"absolute-upstream", "GET " + c.portal.url.String() + "/page/1 HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", "400"},
@@ -165,7 +166,7 @@ func TestNotAnOpenProxy(t *testing.T) {
 		{"other-local-origin", "GET /page/1 HTTP/1.1\r\nHost: " + strings.TrimPrefix(s.LocalURL(c.sso.url), "http://") + "\r\n\r\n", "403"},
 		{"asterisk", "OPTIONS * HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", "400"},
 		// A path that looks like an authority stays a path on the portal.
-		{"double-slash-path", "GET //evil.example/ HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", "404"},
+		{"double-slash-path", "GET //evil.example/ HTTP/1.1\r\nHost: " + addr + "\r\n" + cookie + "\r\n", "404"},
 		{"no-host", "GET /page/1 HTTP/1.1\r\n\r\n", "400"},
 		{"http10-no-host", "GET /page/1 HTTP/1.0\r\n\r\n", "403"},
 	}

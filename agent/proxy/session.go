@@ -28,6 +28,7 @@ type Session struct {
 	h2, h1  *http.Transport
 	rt      routeTransport
 	jar     *sessionJar
+	access  *access
 	toUp    *strings.Replacer // local → upstream in query strings and forms
 
 	ctx    context.Context // cancelled by Close
@@ -55,6 +56,10 @@ func Start(ctx context.Context, cfg Config, clientCert tls.Certificate) (*Sessio
 	if err != nil {
 		return nil, err
 	}
+	acc, err := newAccess()
+	if err != nil {
+		return nil, err
+	}
 	cert, signer, err := sessionCertificate(clientCert)
 	if err != nil {
 		return nil, err
@@ -64,6 +69,7 @@ func Start(ctx context.Context, cfg Config, clientCert tls.Certificate) (*Sessio
 		log:     cfg.Logger,
 		origins: newOriginMap(cfg.Home, cfg.Origins, cfg.UIOrigin),
 		signer:  signer,
+		access:  acc,
 		down:    newConnSet(),
 		up:      newConnSet(),
 	}
@@ -118,11 +124,25 @@ func Start(ctx context.Context, cfg Config, clientCert tls.Certificate) (*Sessio
 	return s, nil
 }
 
-// HomeURL is the proxied home page: what the kiosk UI puts in its frame.
-func (s *Session) HomeURL() string { return s.LocalURL(s.cfg.Home) }
+// HomeURL is what the kiosk UI puts in its frame: the session's enter URL on the home
+// origin, which carries the session's access secret, for example
+// http://127.0.0.1:8471/__smartpath/enter/<secret>/home. Loading it sets the session's cookie
+// and redirects to the proxied home page (here http://127.0.0.1:8471/home). Give it only to
+// the kiosk UI. It works until Close; afterwards HomeURL returns "".
+func (s *Session) HomeURL() string {
+	home := s.cfg.Home.EscapedPath()
+	if !strings.HasPrefix(home, "/") {
+		home = "/" + home
+	}
+	if s.cfg.Home.RawQuery != "" {
+		home += "?" + s.cfg.Home.RawQuery
+	}
+	return s.access.enterURL(s.origins.list[0].localOrigin, home)
+}
 
 // LocalURL maps a URL on a configured origin to the same URL on its local origin. It returns
-// "" for anything else.
+// "" for anything else. The URL carries no secret: only a client that has loaded HomeURL (and
+// so holds the session's cookie) is served there.
 func (s *Session) LocalURL(u *url.URL) string {
 	if u == nil || u.Host == "" {
 		return ""
@@ -203,6 +223,7 @@ func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		start := time.Now()
 		s.signer.close()
+		s.access.close()
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()

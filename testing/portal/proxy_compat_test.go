@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -29,7 +30,8 @@ func (w *world) proxied(t *testing.T, cert *tls.Certificate) (*proxy.Session, *b
 	}
 	t.Cleanup(func() { ps.Close() })
 	b := &browser{tr: &http.Transport{}}
-	b.Client = &http.Client{Transport: b.tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	jar, _ := cookiejar.New(nil) // the proxy admits only the client that holds its session cookie
+	b.Client = &http.Client{Transport: b.tr, Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		b.hops = append(b.hops, req.URL.String())
 		return nil
 	}}

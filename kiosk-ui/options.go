@@ -46,8 +46,10 @@ type Options struct {
 // or $WAYLAND_DISPLAY, or the server refuses the connection).
 var ErrNoDisplay = errors.New("no graphical display: run kiosk-ui inside the kiosk user's graphical session (check DISPLAY or WAYLAND_DISPLAY)")
 
-// ErrAlreadyRunning is returned by [Run] when another Run is active in this process.
-var ErrAlreadyRunning = errors.New("kiosk shell already running in this process")
+// ErrAlreadyRunning is returned by [Run] when Run was called before in this process: the
+// native toolkit (GTK, WebKit's default context and its data directories) lives for the
+// whole process, so a shell runs once per process.
+var ErrAlreadyRunning = errors.New("the kiosk shell runs once per process; start a new process")
 
 // withDefaults returns o with its defaults filled in and checked.
 func (o Options) withDefaults() (Options, error) {

@@ -4,6 +4,7 @@ package kioskui
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -34,11 +35,23 @@ func TestRunInProcess(t *testing.T) {
 	defer cancel()
 	painted := make(chan bool, 1)
 	go func() {
-		_, ok := ui.findReport(0, 30*time.Second, func(r report) bool { return r.Kind == "paint" })
-		painted <- ok
-		cancel()
+		defer cancel()
+		for ctx.Err() == nil {
+			if _, ok := ui.findReport(0, 200*time.Millisecond, func(r report) bool { return r.Kind == "paint" }); ok {
+				painted <- true
+				return
+			}
+		}
+		painted <- false
 	}()
 	err := Run(ctx, opts)
+	if errors.Is(err, ErrAlreadyRunning) && inProcessRuns > 0 {
+		// -count > 1: this process ran the shell before; a second Run must refuse, not crash.
+		cancel()
+		<-painted
+		return
+	}
+	inProcessRuns++
 	if !<-painted {
 		t.Fatalf("the page never painted; log:\n%s", logText())
 	}
@@ -54,6 +67,9 @@ func TestRunInProcess(t *testing.T) {
 		t.Fatal("Run accepted a non-loopback start URL")
 	}
 }
+
+// inProcessRuns counts TestRunInProcess runs in this process (more than one with -count).
+var inProcessRuns int
 
 // syncWriter serialises writes from the shell's goroutines into w.
 type syncWriter struct {

@@ -40,6 +40,9 @@ type platform interface {
 // active is the shell of the running Run: the native callbacks find it here.
 var active atomic.Pointer[shell]
 
+// started is set by the first Run of the process.
+var started atomic.Bool
+
 type shell struct {
 	opts   Options
 	log    *slog.Logger
@@ -68,15 +71,16 @@ type shell struct {
 // options): the caller exits non-zero so the session supervisor restarts it. Losing the
 // agent is not an error: the shell shows "Starting…" and retries.
 //
-// Run must be called from the main goroutine, once per process: only one Run may be active,
-// and on Linux WebKit's default web context (and its data directories) outlives it.
+// Run must be called from the main goroutine, and once per process: a second call returns
+// [ErrAlreadyRunning] (on Linux WebKit's default web context and its data directories
+// outlive Run).
 func Run(ctx context.Context, opts Options) (err error) {
 	opts, err = opts.withDefaults()
 	if err != nil {
 		return err
 	}
 	s := &shell{opts: opts, log: opts.Logger, retryCh: make(chan time.Duration, 1), wipes: map[int]time.Time{}}
-	if !active.CompareAndSwap(nil, s) {
+	if !started.CompareAndSwap(false, true) || !active.CompareAndSwap(nil, s) {
 		return ErrAlreadyRunning
 	}
 	defer active.Store(nil)

@@ -26,6 +26,44 @@
 // to tell [ErrClientCertRefused] from [ErrPortalUnavailable], which costs a second signature
 // on that failure path only.
 //
+// # Only the kiosk window
+//
+// Every local process can connect to loopback ports, so the listeners alone would let any
+// program on the kiosk browse the citizen's portal with the card-authenticated session. Each
+// session therefore draws a random enter secret and a cookie (32 bytes each from crypto/rand,
+// base64url; the cookie's name, smartpath-<random>, is new for every session). [Session.HomeURL]
+// is the only URL that carries the secret:
+//
+//	http://127.0.0.1:8471/__smartpath/enter/<secret>/<home path and query>
+//
+// The agent hands it to the kiosk UI over its token-protected channel, and the UI puts it in
+// the portal frame. The enter endpoint, on the home origin only and for GET and HEAD, checks
+// the secret in constant time, sets the cookie (HttpOnly, SameSite=Strict, Path=/, no Domain,
+// no Expires) and answers 303 to the home path, so the frame's URL, and what a reload asks
+// for, is the plain home page. The secret is a path prefix rather than a query parameter so
+// that a page path appended to HomeURL still enters and lands on that page. The Location keeps
+// to this origin: leading slashes and backslashes of the path after the secret are collapsed.
+//
+// Browsers do not isolate cookies by port, so the one host-only cookie for 127.0.0.1 reaches
+// every local origin of the session: subresources, forms, fetches and websocket upgrades of
+// the frame carry it. Every request without it, or with a wrong value, gets a short 403 page
+// and never reaches the portal, costs no card signature and does not count as the citizen's
+// activity ([Config.OnRequest]). Refusals are logged at warn with the reason, method, origin
+// index and remote port, never the URL; after 50 in a session they are no longer logged.
+// Structural refusals (below) come first and keep their own status codes.
+//
+// The enter URL stays valid until [Session.Close], not for one use: a restarted webview has
+// fresh storage and no cookie, and must get in again with the URL the UI still holds. Single
+// use would add little, because the secret travels only from the agent to the UI and the
+// frame, and a process that can read either already has the agent's or the kiosk user's
+// rights. Close forgets the secret
+// and the cookie value; the next session, even on the same ports, has new ones.
+//
+// The portal never sees either. The webview's Cookie header is not forwarded (see Cookies);
+// nothing under /__smartpath/ is forwarded, whatever its cookie; a Referer naming such a path
+// is dropped rather than mapped to the portal. A portal path under /__smartpath/ is therefore
+// not reachable through the proxy.
+//
 // # Not an open proxy
 //
 // Requests in absolute form, CONNECT and any Host other than the listener's own address are
@@ -54,7 +92,8 @@
 // # Cookies
 //
 // The portal's cookies live in a per-session server-side cookie jar. Set-Cookie never reaches
-// the webview and a Cookie header sent by the webview is ignored. This was chosen over
+// the webview and a Cookie header sent by the webview is not forwarded (the proxy reads only
+// its own access cookie from it). This was chosen over
 // rewriting cookies for the local origin because browsers do not isolate cookies by port: all
 // local origins, and the kiosk UI itself, share the host 127.0.0.1, so the portal's, the SSO
 // host's and the UI's cookies would mix, and Secure cookies cannot be stored over plain HTTP.
@@ -63,9 +102,10 @@
 //
 // # Session end
 //
-// [Session.Close] refuses further card signatures, closes the listeners, every accepted
-// connection (hijacked websockets and streaming responses included) and every upstream
-// connection, and drops the TLS session caches and the cookie jar. It returns within a few
+// [Session.Close] refuses further card signatures, forgets the access secret and cookie,
+// closes the listeners, every accepted connection (hijacked websockets and streaming
+// responses included) and every upstream connection, and drops the TLS session caches and the
+// cookie jar. It returns within a few
 // milliseconds; the only thing it cannot interrupt is a card signature already in progress,
 // whose result is then thrown away.
 package proxy

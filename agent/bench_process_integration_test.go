@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,25 +41,31 @@ func BenchmarkAgentProcess(b *testing.B) {
 	ui := kiosktest.DialUIURL(b, child.startURL)
 	ui.WaitPhase("idle", wait)
 	idleRSS := child.status(b, "VmRSS")
+	idleGoroutines := child.metric(b, "go_goroutines")
 
 	// idle-cpu: one op is ten seconds with a reader and no card, and the UI connected: the
 	// kiosk's state for most of the day. The target is no CPU use while nothing changes;
 	// what there is comes from the UI channel's ping every 20 s, so a run of 3 ops sees at
 	// least one.
-	b.Run("idle-cpu", func(b *testing.B) {
-		before := child.cpu(b)
-		start := time.Now()
-		for range b.N {
-			time.Sleep(10 * time.Second) // the measurement window, not synchronisation
-		}
-		used, elapsed := child.cpu(b)-before, time.Since(start)
-		b.ReportMetric(benchMS(used)/elapsed.Seconds(), "cpu-ms/idle-s")
-		b.ReportMetric(100*used.Seconds()/elapsed.Seconds(), "cpu-%")
+	b.Run("idle-cpu", func(b *testing.B) { child.reportIdleCPU(b) })
+
+	// idle-cpu-card-in: the same with a card in and the PIN pad shown (a citizen who walked
+	// away; the agent holds a PC/SC connection to the card and pcscd polls its presence).
+	b.Run("idle-cpu-card-in", func(b *testing.B) {
+		card := env.NewCard(b, "Bench Citizen", "C-9005", vcard.AlgP256)
+		remove := env.Insert(b, card)
+		ui.WaitPhase("pin", wait)
+		child.reportIdleCPU(b)
+		b.StopTimer()
+		remove()
+		ui.WaitPhase("idle", wait)
 	})
 
 	// rss: one op is one citizen's visit loading the home page and 5 pages with 20
 	// subresources each. Reports the resident memory at idle before any visit, the largest
-	// seen with a session open, after the last visit, and the peak (VmHWM).
+	// seen with a session open, after the last visit, and the peak (VmHWM); and, from the
+	// agent's /metrics, its goroutines before and after the visits and its heap in use
+	// after them (growth with b.N would be a leak).
 	b.Run("rss", func(b *testing.B) {
 		card := env.NewCard(b, "Bench Citizen", "C-9004", vcard.AlgP256)
 		card.SetEmulation(vcard.RealCardTiming)
@@ -80,7 +88,22 @@ func BenchmarkAgentProcess(b *testing.B) {
 		b.ReportMetric(benchMiB(inSession), "rss-session-MiB")
 		b.ReportMetric(benchMiB(child.status(b, "VmRSS")), "rss-after-MiB")
 		b.ReportMetric(benchMiB(child.status(b, "VmHWM")), "rss-peak-MiB")
+		b.ReportMetric(idleGoroutines, "goroutines-idle")
+		b.ReportMetric(child.metric(b, "go_goroutines"), "goroutines-after")
+		b.ReportMetric(child.metric(b, "go_memstats_heap_inuse_bytes")/(1<<20), "heap-after-MiB")
 	})
+}
+
+// reportIdleCPU measures b.N windows of ten seconds in which the benchmark does nothing.
+func (p *benchAgentProcess) reportIdleCPU(b *testing.B) {
+	before := p.cpu(b)
+	start := time.Now()
+	for range b.N {
+		time.Sleep(10 * time.Second) // the measurement window, not synchronisation
+	}
+	used, elapsed := p.cpu(b)-before, time.Since(start)
+	b.ReportMetric(benchMS(used)/elapsed.Seconds(), "cpu-ms/idle-s")
+	b.ReportMetric(100*used.Seconds()/elapsed.Seconds(), "cpu-%")
 }
 
 func benchMiB(kB int64) float64 { return float64(kB) / 1024 }
@@ -104,6 +127,9 @@ func benchAgentBinary(b *testing.B) string {
 	}
 	return out
 }
+
+// benchAdminListen is the child agent's /healthz and /metrics address.
+const benchAdminListen = "127.0.0.1:18479"
 
 type benchAgentProcess struct {
 	pid      int
@@ -129,10 +155,10 @@ portal:
   ca_file: %s
   first_port: 18471
 admin:
-  listen: 127.0.0.1:18479
+  listen: %s
 log:
   level: info
-`, urlFile, env.Config.Portal.Home, origins.String(), env.Config.Portal.CAFile)
+`, urlFile, env.Config.Portal.Home, origins.String(), env.Config.Portal.CAFile, benchAdminListen)
 	confFile := filepath.Join(dir, "kiosk.yaml")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		b.Fatal(err)
@@ -206,6 +232,30 @@ func (p *benchAgentProcess) status(b *testing.B, field string) int64 {
 		return kb
 	}
 	b.Fatalf("/proc/%d/status has no %s", p.pid, field)
+	return 0
+}
+
+// metric reads one unlabelled sample from the agent's /metrics.
+func (p *benchAgentProcess) metric(b *testing.B, name string) float64 {
+	resp, err := http.Get("http://" + benchAdminListen + "/metrics")
+	if err != nil {
+		b.Fatalf("the agent's /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				b.Fatalf("/metrics %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	b.Fatalf("the agent's /metrics has no %s", name)
 	return 0
 }
 

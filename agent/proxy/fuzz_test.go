@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -109,6 +110,53 @@ func FuzzRewriteBody(f *testing.F) {
 		}
 		if len(out) > len(body)+len(body)/2*len("http://127.0.0.1:9001") {
 			t.Fatalf("grew from %d to %d", len(body), len(out))
+		}
+	})
+}
+
+// FuzzEnter: the enter endpoint admits exactly the session's secret, and the page it sends
+// the webview to is a path on the same origin, never a reference to another host.
+func FuzzEnter(f *testing.F) {
+	for _, s := range []string{"", "/", "/home", "//evil.example/x", `/\evil.example`, "/%2F%2Fevil", "x/home",
+		"/a%20b?c=d", "/../..", "/%5C%5Cevil", "/\t/evil", "?//evil", "/home#frag"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	a, err := newAccess()
+	if err != nil {
+		f.Fatal(err)
+	}
+	secret := string(a.secret)
+	f.Fuzz(func(t *testing.T, rest string, mangle bool) {
+		given := secret
+		if mangle {
+			given = secret[:len(secret)-1] + "A"
+			if given == secret {
+				given = secret[:len(secret)-1] + "B"
+			}
+		}
+		u, err := url.ParseRequestURI(enterPrefix + given + rest)
+		if err != nil {
+			return // the server would not have accepted the request line
+		}
+		tail, _ := strings.CutPrefix(u.Path, enterPrefix)
+		seg, _, _ := strings.Cut(tail, "/")
+		c, target, ok := a.enter(u.Path, u.EscapedPath(), u.RawQuery)
+		if want := seg == secret; ok != want {
+			t.Fatalf("enter %q: admitted %v, want %v", u.RequestURI(), ok, want)
+		}
+		if !ok {
+			return
+		}
+		if c == nil || c.Value != string(a.value) || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+			t.Fatalf("cookie %+v", c)
+		}
+		if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, `/\`) ||
+			strings.ContainsAny(target, "\r\n\x00") {
+			t.Fatalf("enter %q sends the webview to %q", u.RequestURI(), target)
+		}
+		if tu, err := url.Parse(target); err != nil || tu.Host != "" || tu.Scheme != "" {
+			t.Fatalf("enter %q: target %q is not a local path (%v)", u.RequestURI(), target, err)
 		}
 	})
 }

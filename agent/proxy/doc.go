@@ -45,8 +45,13 @@
 // to this origin: leading slashes and backslashes of the path after the secret are collapsed.
 //
 // Browsers do not isolate cookies by port, so the one host-only cookie for 127.0.0.1 reaches
-// every local origin of the session: subresources, forms, fetches and websocket upgrades of
-// the frame carry it. Every request without it, or with a wrong value, gets a short 403 page
+// every local origin of the session: navigations, forms, pictures, stylesheets and classic
+// scripts from any local origin, same-origin fetches and websocket upgrades of the frame carry
+// it. A limit follows: a CORS request without credentials to another local origin carries no
+// cookie and is refused — fonts (@font-face) and module scripts from a static host, fetch()
+// without credentials: "include", crossorigin="anonymous" elements. Such a portal must serve
+// them from its home origin or ask with credentials (the portal's Access-Control-Allow-Origin
+// is mapped to the local origin, so Access-Control-Allow-Credentials works). Every request without it, or with a wrong value, gets a short 403 page
 // and never reaches the portal, costs no card signature and does not count as the citizen's
 // activity ([Config.OnRequest]). Refusals are logged at warn with the reason, method, origin
 // index and remote port, never the URL; after 50 in a session they are no longer logged.

@@ -176,6 +176,28 @@ func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><link rel="stylesheet" href="%s/app.css"><a href="%s/auth">sso</a><p>Hello %s</p>`,
 			c.static.url, c.sso.url, r.TLS.PeerCertificates[0].Subject.CommonName)
+	case r.URL.Path == "/app":
+		// A page as the kiosk frame shows it: subresources from the static host, a fetch and
+		// a websocket on its own origin, an anonymous CORS fetch to the static host; it reports
+		// to the parent page, and reloads itself when asked.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>app</title>
+<link rel="stylesheet" href="%[1]s/app.css"><img src="%[1]s/pic.png" alt="">
+<script>
+const out = {href: location.href, cookie: document.cookie};
+const ws = new Promise(done => {
+  const s = new WebSocket("ws://" + location.host + "/ws");
+  s.onopen = () => s.send("hi");
+  s.onmessage = e => { done(e.data); s.close(); };
+  s.onerror = () => done("error");
+});
+Promise.all([
+  fetch("/page/1").then(r => r.text(), () => "error"),
+  ws,
+  fetch("%[1]s/anon").then(r => r.status, () => "error"),
+]).then(([f, w, a]) => { out.fetch = f; out.ws = w; out.anon = a; parent.postMessage(out, "*"); });
+addEventListener("message", e => { if (e.data === "reload") location.reload(); });
+</script>`, c.static.url)
 	case strings.HasPrefix(r.URL.Path, "/page/"), strings.HasPrefix(r.URL.Path, "/res/"):
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprint(w, "ok "+r.URL.Path)
@@ -256,7 +278,10 @@ func (c *council) servePortal(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		c.wsServerConn <- conn
+		select {
+		case c.wsServerConn <- conn: // for a test that wants to see it closed
+		default: // nobody is looking: a further websocket still echoes
+		}
 		for {
 			mt, msg, err := conn.ReadMessage()
 			if err != nil {

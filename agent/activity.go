@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -10,9 +12,9 @@ import (
 const portalActivityEvery = time.Second
 
 // activityThrottle turns the portal proxy's requests into the citizen's activity. The kiosk
-// UI cannot see taps and typing inside the portal's frame (another origin), so requests the
-// portal page makes are the only sign that somebody is using it. One page load makes dozens
-// of requests; the machine hears at most one Activity per interval.
+// UI cannot see taps and typing inside the portal's frame (another origin), so the
+// navigations the portal's frame makes are the sign that somebody is using it. One page load
+// makes dozens of requests; the machine hears at most one Activity per interval.
 type activityThrottle struct {
 	every time.Duration
 	now   func() time.Time
@@ -26,7 +28,10 @@ func newActivityThrottle(every time.Duration, send func()) *activityThrottle {
 
 // request is proxy.Config.OnRequest: safe for concurrent use, quick, never blocks on
 // another request.
-func (a *activityThrottle) request() {
+func (a *activityThrottle) request(r *http.Request) {
+	if !citizenAction(r) {
+		return
+	}
 	now := a.now().UnixNano()
 	last := a.last.Load()
 	if last != 0 && now-last < int64(a.every) {
@@ -36,4 +41,17 @@ func (a *activityThrottle) request() {
 		return // a concurrent request sent it
 	}
 	a.send()
+}
+
+// citizenAction reports whether a proxied request is something a person did in the
+// portal's frame: a navigation (a link followed, a form submitted, a page reloaded).
+// Subresources and script requests (fetch, XHR, polling, event streams, websockets) are
+// not: a portal page that polls must not keep an abandoned session open for the next
+// person. A webview that sends no Fetch Metadata is judged by what it asks for: a
+// document.
+func citizenAction(r *http.Request) bool {
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
+		return mode == "navigate"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }

@@ -16,9 +16,9 @@ import (
 )
 
 // Browsing the portal keeps the session: the kiosk UI cannot see taps inside the portal's
-// frame (another origin), so the agent counts proxied portal requests as activity. A session
-// in which only portal requests happen, for longer than the idle timeout, never shows the
-// idle warning; once they stop, the warning comes.
+// frame (another origin), so the agent counts the frame's navigations through the proxy as
+// activity. A session in which only portal navigations happen, for longer than the idle
+// timeout, never shows the idle warning; once they stop, the warning comes.
 func TestPortalRequestsAreActivity(t *testing.T) {
 	const idle, warning = 3 * time.Second, time.Second
 	env := kiosktest.Start(t, kiosktest.Options{Config: func(c *config.Config) {
@@ -50,7 +50,7 @@ func TestPortalRequestsAreActivity(t *testing.T) {
 					st.Phase, st.WarningEndsAt)
 			}
 		case <-tick.C:
-			resp, err := portal.Get(home)
+			resp, err := portal.Do(frameNavigation(t, home))
 			if err != nil {
 				t.Fatalf("portal page: %v", err)
 			}
@@ -69,5 +69,74 @@ func TestPortalRequestsAreActivity(t *testing.T) {
 	ui.WaitState("the idle warning", idle+wait, func(s kiosktest.State) bool { return s.Phase == "session" && s.Warning != nil })
 	if d := time.Since(stopped); d > idle {
 		t.Errorf("the warning came %v after the last portal request, want about %v", d, idle-warning)
+	}
+}
+
+// frameNavigation is a link followed inside the portal's frame, as the webview sends it.
+func frameNavigation(t *testing.T, u string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Sec-Fetch-Mode", "navigate")
+	r.Header.Set("Sec-Fetch-Dest", "iframe")
+	r.Header.Set("Accept", "text/html")
+	return r
+}
+
+// A portal page that polls (script requests, no person involved) does not keep an abandoned
+// session open: the idle warning comes and the session ends while the polling goes on.
+func TestPortalPollingIsNotActivity(t *testing.T) {
+	const idle, warning = 2 * time.Second, time.Second
+	env := kiosktest.Start(t, kiosktest.Options{Config: func(c *config.Config) {
+		c.Session.IdleTimeout, c.Session.IdleWarning = idle, warning
+	}})
+	ui := env.DialUI(t)
+	ui.WaitPhase("idle", wait)
+	env.Insert(t, env.NewCard(t, "Jane Citizen", "C-1001", vcard.AlgP256))
+	ui.WaitPhase("pin", wait)
+	ui.SendPIN(vcard.DefaultPIN)
+	home := ui.WaitPhase("session", wait).Session.PortalURL
+
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	portal := &http.Client{Jar: jar, Transport: tr, Timeout: 5 * time.Second}
+	if resp, err := portal.Do(frameNavigation(t, home)); err == nil { // enter: sets the proxy cookie
+		resp.Body.Close()
+	}
+	ended := make(chan struct{})
+	polled := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { polled <- n }()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ended:
+				return
+			case <-tick.C:
+				r, _ := http.NewRequest("GET", home, nil)
+				r.Header.Set("Sec-Fetch-Mode", "cors")
+				r.Header.Set("Sec-Fetch-Dest", "empty")
+				if resp, err := portal.Do(r); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					n++
+				}
+			}
+		}
+	}()
+	ui.WaitState("the idle warning while the page polls", idle+wait, func(s kiosktest.State) bool {
+		return s.Phase == "session" && s.Warning != nil
+	})
+	st := ui.WaitState("the session ended by the idle timeout", idle+wait, func(s kiosktest.State) bool {
+		return s.Goodbye != nil && s.Goodbye.Reason == "idle_timeout"
+	})
+	close(ended)
+	if n := <-polled; n < 3 {
+		t.Fatalf("only %d polling requests went through before the session ended (state %s); the test proves nothing", n, st.Phase)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -44,10 +45,10 @@ type Config struct {
 	// Default: discard.
 	Logger *slog.Logger
 	// OnRequest, when set, is called once for every request the proxy admits, before it is
-	// forwarded. The agent counts these as the citizen's activity (the kiosk UI cannot see
-	// input inside the portal's frame). It runs on the request's goroutine: it must be quick
-	// and must not block.
-	OnRequest func()
+	// forwarded. The agent counts some of these as the citizen's activity (the kiosk UI cannot
+	// see input inside the portal's frame). It runs on the request's goroutine: it must be
+	// quick, must not block and must not keep r.
+	OnRequest func(r *http.Request)
 
 	// dialAddr, when set (tests only), maps an upstream "host:port" to the address dialled,
 	// so tests can give loopback servers real-looking host names.

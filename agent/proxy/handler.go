@@ -48,7 +48,7 @@ func (s *Session) handler(o *origin) http.Handler {
 			http.Error(rec, http.StatusText(code)+": "+why, code)
 		} else if s.guard(o, rec, r) {
 			if s.cfg.OnRequest != nil {
-				s.cfg.OnRequest()
+				s.cfg.OnRequest(r)
 			}
 			rp.ServeHTTP(rec, r)
 		}

@@ -14,7 +14,7 @@ func TestOnRequestPerAdmittedRequest(t *testing.T) {
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	cfg := c.config()
 	var calls atomic.Int32
-	cfg.OnRequest = func() { calls.Add(1) }
+	cfg.OnRequest = func(*http.Request) { calls.Add(1) }
 	s := startSession(t, cfg, cd.cert)
 	if err := s.Probe(context.Background()); err != nil {
 		t.Fatalf("Probe: %v", err)

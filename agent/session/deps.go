@@ -46,7 +46,8 @@ type Portal interface {
 
 // PortalSession is one open portal session.
 type PortalSession interface {
-	// HomeURL is the portal home page through the proxy, e.g. http://127.0.0.1:8471/.
+	// HomeURL is the portal home page through the proxy, entered with the session's one
+	// secret (http://127.0.0.1:8471/__smartpath/enter/<secret>/). It must never be logged.
 	HomeURL() string
 	// Close drops everything of the session: connections, TLS session cache, cookies.
 	Close() error

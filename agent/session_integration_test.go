@@ -91,6 +91,10 @@ func TestCitizenFlow(t *testing.T) {
 				t.Fatalf("portal full handshakes = %d, want 1", got)
 			}
 
+			if log := env.AgentLog(); strings.Contains(log, "__smartpath/enter") || strings.Contains(log, "Jane Citizen") {
+				t.Fatal("the agent's log holds the portal session's secret URL or the citizen's name")
+			}
+
 			remove()
 			ui.WaitPhase("idle", wait)
 			if ui.Wipes() == 0 {

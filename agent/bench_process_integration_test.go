@@ -38,20 +38,23 @@ func BenchmarkAgentProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	child := startBenchAgentProcess(b, bin, env)
-	ui := kiosktest.DialUIURL(b, child.startURL)
-	ui.WaitPhase("idle", wait)
+	child.waitIdle(b)
 	idleRSS := child.status(b, "VmRSS")
-	idleGoroutines := child.metric(b, "go_goroutines")
 
 	// idle-cpu: one op is ten seconds with a reader and no card, and the UI connected: the
 	// kiosk's state for most of the day. The target is no CPU use while nothing changes;
 	// what there is comes from the UI channel's ping every 20 s, so a run of 3 ops sees at
 	// least one.
-	b.Run("idle-cpu", func(b *testing.B) { child.reportIdleCPU(b) })
+	b.Run("idle-cpu", func(b *testing.B) {
+		kiosktest.DialUIURL(b, child.startURL).WaitPhase("idle", wait)
+		child.reportIdleCPU(b)
+	})
 
 	// idle-cpu-card-in: the same with a card in and the PIN pad shown (a citizen who walked
 	// away; the agent holds a PC/SC connection to the card and pcscd polls its presence).
 	b.Run("idle-cpu-card-in", func(b *testing.B) {
+		ui := kiosktest.DialUIURL(b, child.startURL)
+		ui.WaitPhase("idle", wait)
 		card := env.NewCard(b, "Bench Citizen", "C-9005", vcard.AlgP256)
 		remove := env.Insert(b, card)
 		ui.WaitPhase("pin", wait)
@@ -62,11 +65,15 @@ func BenchmarkAgentProcess(b *testing.B) {
 	})
 
 	// rss: one op is one citizen's visit loading the home page and 5 pages with 20
-	// subresources each. Reports the resident memory at idle before any visit, the largest
-	// seen with a session open, after the last visit, and the peak (VmHWM); and, from the
-	// agent's /metrics, its goroutines before and after the visits and its heap in use
-	// after them (growth with b.N would be a leak).
+	// subresources each. Reports the resident memory at idle before any visit (and before a
+	// UI connected), the largest seen with a session open, after the last visit, and the
+	// peak (VmHWM); and, from the agent's /metrics, its goroutines before and after this
+	// run's visits (with the UI connected) and its heap in use after them. Growth with b.N
+	// would be a leak.
 	b.Run("rss", func(b *testing.B) {
+		ui := kiosktest.DialUIURL(b, child.startURL)
+		ui.WaitPhase("idle", wait)
+		goroutinesBefore := child.metric(b, "go_goroutines")
 		card := env.NewCard(b, "Bench Citizen", "C-9004", vcard.AlgP256)
 		card.SetEmulation(vcard.RealCardTiming)
 		var inSession int64
@@ -88,7 +95,7 @@ func BenchmarkAgentProcess(b *testing.B) {
 		b.ReportMetric(benchMiB(inSession), "rss-session-MiB")
 		b.ReportMetric(benchMiB(child.status(b, "VmRSS")), "rss-after-MiB")
 		b.ReportMetric(benchMiB(child.status(b, "VmHWM")), "rss-peak-MiB")
-		b.ReportMetric(idleGoroutines, "goroutines-idle")
+		b.ReportMetric(goroutinesBefore, "goroutines-before")
 		b.ReportMetric(child.metric(b, "go_goroutines"), "goroutines-after")
 		b.ReportMetric(child.metric(b, "go_memstats_heap_inuse_bytes")/(1<<20), "heap-after-MiB")
 	})
@@ -235,7 +242,20 @@ func (p *benchAgentProcess) status(b *testing.B, field string) int64 {
 	return 0
 }
 
-// metric reads one unlabelled sample from the agent's /metrics.
+// waitIdle waits until the agent's /metrics says it is idle (a reader, no card).
+func (p *benchAgentProcess) waitIdle(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for p.metric(b, `kiosk_state{phase="idle"}`) != 1 {
+		select {
+		case <-ctx.Done():
+			b.Fatalf("kiosk-agent did not reach the idle phase within %v", wait)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// metric reads one sample from the agent's /metrics, by its name and labels as printed.
 func (p *benchAgentProcess) metric(b *testing.B, name string) float64 {
 	resp, err := http.Get("http://" + benchAdminListen + "/metrics")
 	if err != nil {

@@ -53,9 +53,6 @@ fuzz:
 # default -benchtime. The end-to-end ones in ./agent, where one op is a whole citizen visit
 # through pcscd (about a second), run a fixed number of ops: BENCH_E2E, and BENCH_REMOVALS
 # for the card-removal percentiles. BenchmarkAgentProcess runs the kiosk-agent built here.
-# The vpcd ports are kept out of the namespace's ephemeral range: a client connection left
-# in TIME_WAIT on 35963 by one package (a browser's, say) made the next package's pcscd fail
-# to listen there ("Address already in use").
 BENCH_E2E      ?= 3x
 BENCH_REMOVALS ?= 20x
 # The commit the results are from; "-dirty" when the work tree has changes of its own.
@@ -66,7 +63,6 @@ bench: deps
 	$(GO) build -o $(BIN)/ ./cmd/kiosk-agent
 	@echo "# make bench $$(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(BENCH_COMMIT) $$($(GO) version | cut -d' ' -f3) $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)" > $(BENCH_OUT).tmp
 	SMARTPATH_AGENT_BIN=$(CURDIR)/$(BIN)/kiosk-agent $(ISOLATED) bash -o pipefail -c 'rc=0; \
-	  sysctl -qw net.ipv4.ip_local_reserved_ports=35963-35964 || rc=1; \
 	  $(GO) test $(BENCH_FLAGS) -bench . $$($(GO) list ./... | grep -vx smartpath/agent) 2>&1 | tee -a $(BENCH_OUT).tmp || rc=1; \
 	  $(GO) test $(BENCH_FLAGS) -bench . -skip CardRemovalToWiped -benchtime $(BENCH_E2E) ./agent 2>&1 | tee -a $(BENCH_OUT).tmp || rc=1; \
 	  $(GO) test $(BENCH_FLAGS) -bench CardRemovalToWiped -benchtime $(BENCH_REMOVALS) ./agent 2>&1 | tee -a $(BENCH_OUT).tmp || rc=1; \

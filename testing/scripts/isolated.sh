@@ -13,5 +13,8 @@ exec $SUDO unshare --mount --net --fork -- bash -c '
   mount --make-rprivate /
   mkdir -p /run/pcscd && mount -t tmpfs -o mode=0755 tmpfs /run/pcscd
   ip link set lo up
+  # vpcd listens on 35963-35964, inside the ephemeral port range: keep outgoing connections
+  # from taking them, or a restarted pcscd cannot bind its readers.
+  sysctl -q -w net.ipv4.ip_local_reserved_ports=35963-35964
   export SMARTPATH_ISOLATED=1
   exec "$@"' isolated "$@"

@@ -23,8 +23,8 @@ type Options struct {
 	Origin string
 	// Token is the per-boot token (NewToken) the UI passes as ?token=.
 	Token string
-	// MaxMessage bounds one incoming message in bytes (default and at most 4096... or more if
-	// set); a larger one closes the connection with 1009.
+	// MaxMessage bounds one incoming message in bytes (default 4096); a larger one closes
+	// the connection with 1009 (message too big).
 	MaxMessage int
 	// Logger gets connection events; message bodies of type pin are never logged.
 	Logger *slog.Logger

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,7 +33,6 @@ type Agent struct {
 	machine   *session.Machine
 	ui        *uilink.Server
 	card      *pivCard
-	roots     *x509.CertPool
 
 	uiLn, adminLn net.Listener
 }
@@ -43,7 +41,7 @@ type Agent struct {
 // binds the UI and admin listeners (so a port clash is reported before anything runs).
 // Nothing runs until Run.
 func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
-	roots, err := loadRoots(cfg.Portal.CAFile)
+	roots, err := cfg.Portal.CertPool()
 	if err != nil {
 		return nil, err
 	}
@@ -55,10 +53,8 @@ func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 		cfg:       cfg,
 		logger:    logger,
 		token:     uilink.NewToken(),
-		uiOrigin:  "http://" + cfg.UI.Listen,
 		telemetry: telemetry.New(),
 		card:      newPIVCard(slot, logger),
-		roots:     roots,
 	}
 	if a.uiLn, err = net.Listen("tcp", cfg.UI.Listen); err != nil {
 		return nil, fmt.Errorf("ui.listen: %w (is another kiosk-agent running?)", err)
@@ -211,18 +207,6 @@ func (a *Agent) onCardEvent(ev pcsc.Event) {
 		a.telemetry.PCSCDRestarted()
 	}
 	a.logger.Debug("pc/sc event", "kind", ev.Kind.String(), "reader", ev.Reader)
-}
-
-func loadRoots(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("portal.ca_file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("portal.ca_file: %s holds no PEM certificate; set it to the council portal's CA bundle", path)
-	}
-	return pool, nil
 }
 
 func pivSlot(name string) (piv.Slot, error) {

@@ -10,11 +10,7 @@ import (
 // NewLogger makes the agent's structured logger from the log section: JSON lines by
 // default (journald and log shippers read them as they are), text for a person at a terminal.
 func NewLogger(cfg config.Log, w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
 	if cfg.Format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}

@@ -36,15 +36,16 @@ func (p Portal) Upstreams() []Upstream {
 	return out
 }
 
-// CertPool reads CAFile into a pool for verifying the portal's certificates.
+// CertPool reads CAFile into a pool for verifying the portal's certificates. Its errors
+// name the key and say what to do, like Load's.
 func (p Portal) CertPool() (*x509.CertPool, error) {
 	data, err := os.ReadFile(p.CAFile)
 	if err != nil {
-		return nil, fmt.Errorf("portal CA bundle: %w", err)
+		return nil, fmt.Errorf("portal.ca_file: %w; set it to the council portal's CA bundle (PEM)", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("portal CA bundle %s: no PEM certificate in it", p.CAFile)
+		return nil, fmt.Errorf("portal.ca_file: %s holds no PEM certificate; set it to the council portal's CA bundle", p.CAFile)
 	}
 	return pool, nil
 }

@@ -98,9 +98,18 @@ func runAgent(cfgPath string) error {
 	if err != nil {
 		return err
 	}
-	runFn := func(ctx context.Context) error { return a.Run(ctx) }
 	if !service.Interactive() {
-		svc, err := installer.New(runFn, nil)
+		svc, err := installer.New(func(ctx context.Context) error {
+			err := a.Run(ctx)
+			if ctx.Err() == nil {
+				// Stopped by itself (e.g. ui.url_file not writable), not by the service
+				// manager: exit non-zero so that it restarts the agent, rather than leave a
+				// "running" service that serves nothing.
+				fmt.Fprintln(os.Stderr, "kiosk-agent: stopped unexpectedly:", err)
+				os.Exit(1)
+			}
+			return err
+		}, nil)
 		if err != nil {
 			return err
 		}
@@ -109,7 +118,7 @@ func runAgent(cfgPath string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(os.Stderr, "kiosk UI: %s\n", a.UIOrigin())
-	return runFn(ctx)
+	return a.Run(ctx)
 }
 
 func version() string {

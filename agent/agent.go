@@ -172,26 +172,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}()
 
-	// Log phase changes (the machine feeds health and metrics itself).
-	states, unsubscribe := a.machine.Subscribe()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var last session.Phase
-		for st := range states {
-			if st.Phase != last {
-				a.logger.Info("state", "phase", st.Phase, "error", st.Error, "reason", st.Goodbye)
-				last = st.Phase
-			}
-		}
-	}()
-
+	// The machine logs every phase change itself and feeds health and metrics.
 	a.logger.Info("kiosk-agent running", "ui", a.uiOrigin, "admin", a.AdminAddr(),
 		"portal", a.cfg.Portal.Home)
 	err := a.machine.Run(ctx) // returns after the shutdown wipe
 
 	stopMonitor()
-	unsubscribe()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = a.ui.Close()

@@ -189,8 +189,13 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 func (a *Agent) onCardEvent(ev pcsc.Event) {
-	if ev.Kind == pcsc.ServiceRestored {
+	switch ev.Kind {
+	case pcsc.ServiceRestored:
 		a.telemetry.PCSCDRestarted()
+	case pcsc.ReaderAdded:
+		a.telemetry.CardEvent("reader_added")
+	case pcsc.ReaderRemoved:
+		a.telemetry.CardEvent("reader_removed")
 	}
 	a.logger.Debug("pc/sc event", "kind", ev.Kind.String(), "reader", ev.Reader)
 }

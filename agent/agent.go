@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -55,6 +56,11 @@ func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 		token:     uilink.NewToken(),
 		telemetry: telemetry.New(),
 		card:      newPIVCard(slot, logger),
+	}
+	for _, l := range []struct{ key, addr string }{{"ui.listen", cfg.UI.Listen}, {"admin.listen", cfg.Admin.Listen}} {
+		if err := loopbackOnly(l.key, l.addr); err != nil {
+			return nil, err
+		}
 	}
 	if a.uiLn, err = net.Listen("tcp", cfg.UI.Listen); err != nil {
 		return nil, fmt.Errorf("ui.listen: %w (is another kiosk-agent running?)", err)
@@ -198,6 +204,19 @@ func (a *Agent) onCardEvent(ev pcsc.Event) {
 		a.telemetry.CardEvent("reader_removed")
 	}
 	a.logger.Debug("pc/sc event", "kind", ev.Kind.String(), "reader", ev.Reader)
+}
+
+// loopbackOnly refuses a listen address off loopback (DESIGN invariant 3). config.Load
+// refuses one too; New checks again because it accepts any *config.Config.
+func loopbackOnly(key, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err == nil {
+		var ip netip.Addr
+		if ip, err = netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %q is not a loopback IP address and port; use 127.0.0.1:<port>: the agent listens on loopback only", key, addr)
 }
 
 func pivSlot(name string) (piv.Slot, error) {

@@ -1,7 +1,6 @@
 package kiosktest
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,22 +25,5 @@ func DialUIURL(t testing.TB, startURL string) *UI {
 	if err != nil {
 		t.Fatalf("dial the UI channel at %s: %v", origin, err)
 	}
-	ui := &UI{t: t, conn: conn, msgs: make(chan map[string]json.RawMessage, 256)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(ui.msgs)
-		for {
-			_, data, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			var m map[string]json.RawMessage
-			if json.Unmarshal(data, &m) == nil {
-				ui.msgs <- m
-			}
-		}
-	}()
-	t.Cleanup(func() { conn.Close(); <-done })
-	return ui
+	return newUI(t, conn)
 }

@@ -65,6 +65,11 @@ func (e *Env) DialUI(t testing.TB) *UI {
 	if err != nil {
 		t.Fatalf("dial the UI channel: %v", err)
 	}
+	return newUI(t, conn)
+}
+
+// newUI starts the reader of a dialled UI connection; the test's cleanup closes it.
+func newUI(t testing.TB, conn *websocket.Conn) *UI {
 	u := &UI{t: t, conn: conn, msgs: make(chan map[string]json.RawMessage, 256),
 		done: make(chan struct{}), stop: make(chan struct{})}
 	done := u.done

@@ -171,9 +171,14 @@ func (c *Conn) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	if len(apdu) < 4 {
 		return nil, fmt.Errorf("transmit: a command APDU has at least 4 bytes, got %d", len(apdu))
 	}
+	// The PC/SC call gets its own copy, zeroed when the call returns: when ctx ends first,
+	// call gives up while the call still runs, and the caller may already be zeroing apdu
+	// (it can hold a PIN), which must neither race with nor garble the APDU being sent.
+	cmd := append([]byte(nil), apdu...)
 	var resp []byte
 	err := c.call(ctx, func() error {
-		r, err := c.card.Transmit(apdu)
+		r, err := c.card.Transmit(cmd)
+		clear(cmd)
 		if err != nil {
 			return c.transmitError(ctx, wrapSCard("SCardTransmit", err))
 		}

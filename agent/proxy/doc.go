@@ -51,7 +51,9 @@
 // cookie and is refused — fonts (@font-face) and module scripts from a static host, fetch()
 // without credentials: "include", crossorigin="anonymous" elements. Such a portal must serve
 // them from its home origin or ask with credentials (the portal's Access-Control-Allow-Origin
-// is mapped to the local origin, so Access-Control-Allow-Credentials works). Every request without it, or with a wrong value, gets a short 403 page
+// is mapped to the local origin, so Access-Control-Allow-Credentials works).
+//
+// Every request without the session's cookie, or with a wrong value, gets a short 403 page
 // and never reaches the portal, costs no card signature and does not count as the citizen's
 // activity ([Config.OnRequest]). Refusals are logged at warn with the reason, method, origin
 // index and remote port, never the URL; after 50 in a session they are no longer logged.
@@ -61,8 +63,8 @@
 // fresh storage and no cookie, and must get in again with the URL the UI still holds. Single
 // use would add little, because the secret travels only from the agent to the UI and the
 // frame, and a process that can read either already has the agent's or the kiosk user's
-// rights. Close forgets the secret
-// and the cookie value; the next session, even on the same ports, has new ones.
+// rights. Close forgets the secret and the cookie value; the next session, even on the same
+// ports, has new ones.
 //
 // The portal never sees either. The webview's Cookie header is not forwarded (see Cookies);
 // nothing under /__smartpath/ is forwarded, whatever its cookie; a Referer naming such a path
@@ -98,8 +100,8 @@
 //
 // The portal's cookies live in a per-session server-side cookie jar. Set-Cookie never reaches
 // the webview and a Cookie header sent by the webview is not forwarded (the proxy reads only
-// its own access cookie from it). This was chosen over
-// rewriting cookies for the local origin because browsers do not isolate cookies by port: all
+// its own access cookie from it). This was chosen over rewriting cookies for the local
+// origin because browsers do not isolate cookies by port: all
 // local origins, and the kiosk UI itself, share the host 127.0.0.1, so the portal's, the SSO
 // host's and the UI's cookies would mix, and Secure cookies cannot be stored over plain HTTP.
 // With the jar nothing of the citizen is stored in the webview and the jar dies with the
@@ -110,7 +112,7 @@
 // [Session.Close] refuses further card signatures, forgets the access secret and cookie,
 // closes the listeners, every accepted connection (hijacked websockets and streaming
 // responses included) and every upstream connection, and drops the TLS session caches and the
-// cookie jar. It returns within a few
-// milliseconds; the only thing it cannot interrupt is a card signature already in progress,
-// whose result is then thrown away.
+// cookie jar. It returns within a few milliseconds: it waits for request handlers, whose
+// connections it has just cut, for at most a second. The only thing it cannot interrupt is a
+// card signature already in progress, whose result is then thrown away.
 package proxy

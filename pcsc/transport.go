@@ -39,7 +39,8 @@ type TransportStats struct {
 // Transport runs ISO 7816-4 commands over a [Card]: it chains long commands, follows 61xx
 // with GET RESPONSE, re-sends on 6Cxx with the right Le, and turns status words into typed
 // errors. It is safe for concurrent use; one command exchange (with its GET RESPONSE rounds
-// or chain) runs at a time.
+// or chain) runs at a time. Every APDU it encodes is zeroed once the card has answered;
+// Command.Data stays the caller's to zero.
 type Transport struct {
 	card Card
 	opts TransportOptions
@@ -169,6 +170,7 @@ func (t *Transport) transmit(ctx context.Context, cmd Command) ([]byte, uint16, 
 	t.apdus.Add(1)
 	t.sent.Add(uint64(len(apdu)))
 	resp, err := t.card.Transmit(ctx, apdu)
+	clear(apdu) // it may carry a secret (a PIN, a key's challenge); let no copy outlive the exchange
 	if err != nil {
 		return nil, 0, err
 	}

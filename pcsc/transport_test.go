@@ -441,3 +441,32 @@ func FuzzSplitResponse(f *testing.F) {
 		}
 	})
 }
+
+// keepingCard answers 9000 and keeps every APDU slice it was given, as a careless Card
+// might, so a test can see what stays in memory.
+type keepingCard struct{ seen [][]byte }
+
+func (c *keepingCard) Transmit(_ context.Context, apdu []byte) ([]byte, error) {
+	c.seen = append(c.seen, apdu)
+	return []byte{0x90, 0x00}, nil
+}
+
+func TestTransportZeroesEncodedAPDUs(t *testing.T) {
+	secret := bytes.Repeat([]byte{'7'}, 300) // long enough to be chained in two blocks
+	card := &keepingCard{}
+	tr := NewTransport(card, TransportOptions{})
+	if _, err := tr.Do(context.Background(), Command{INS: 0x20, P2: 0x80, Data: secret}); err != nil {
+		t.Fatal(err)
+	}
+	if len(card.seen) != 2 {
+		t.Fatalf("%d APDUs sent, want 2 (a chain)", len(card.seen))
+	}
+	for i, apdu := range card.seen {
+		if !bytes.Equal(apdu, make([]byte, len(apdu))) {
+			t.Errorf("APDU %d still holds %X after Do returned", i+1, apdu)
+		}
+	}
+	if !bytes.Equal(secret, bytes.Repeat([]byte{'7'}, 300)) {
+		t.Error("Do changed the caller's command data")
+	}
+}

@@ -26,6 +26,9 @@ func newDataDir(parent string) (*dataDir, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, fmt.Errorf("make the data directory parent %s: %w", parent, err)
 	}
+	if err := checkPrivateParent(parent); err != nil {
+		return nil, fmt.Errorf("the data directory parent %s is not private to this user: %w; remove it or pass -data-dir", parent, err)
+	}
 	removeStaleDataDirs(parent)
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {

@@ -72,15 +72,7 @@ func (c *Client) adminAuthStep(ctx context.Context, alg Algorithm, data []byte, 
 	if len(resp) == 0 && want == 0x82 {
 		return nil, fmt.Errorf("%w: the card did not answer the host's challenge", ErrManagementKey)
 	}
-	top, err := parseTLVs(resp)
-	if err != nil {
-		return nil, fmt.Errorf("piv: management key: %w", err)
-	}
-	tmpl, ok := findTLV(top, 0x7C)
-	if !ok {
-		return nil, fmt.Errorf("piv: management key: %w: answer without template 7C", errTLV)
-	}
-	fields, err := parseTLVs(tmpl)
+	fields, err := templateFields(resp, 0x7C, "dynamic authentication template")
 	if err != nil {
 		return nil, fmt.Errorf("piv: management key: %w", err)
 	}

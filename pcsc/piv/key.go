@@ -134,15 +134,7 @@ func (c *Client) GenerateKey(ctx context.Context, slot Slot, alg Algorithm) (cry
 // parsePublicKey decodes the 7F49 template of a GENERATE ASYMMETRIC KEY PAIR response
 // (SP 800-73-4 Part 2 Table 10).
 func parsePublicKey(resp []byte, alg Algorithm) (crypto.PublicKey, error) {
-	top, err := parseTLVs(resp)
-	if err != nil {
-		return nil, err
-	}
-	tmpl, ok := findTLV(top, 0x7F49)
-	if !ok {
-		return nil, fmt.Errorf("%w: no public key template (7F49)", errTLV)
-	}
-	fields, err := parseTLVs(tmpl)
+	fields, err := templateFields(resp, 0x7F49, "public key template")
 	if err != nil {
 		return nil, err
 	}

@@ -144,17 +144,9 @@ func parseApplication(resp []byte) (Application, error) {
 	if len(resp) == 0 {
 		return app, nil
 	}
-	top, err := parseTLVs(resp)
+	fields, err := templateFields(resp, 0x61, "application property template")
 	if err != nil {
 		return app, err
-	}
-	apt, ok := findTLV(top, 0x61)
-	if !ok {
-		return app, fmt.Errorf("%w: no application property template (61) in the SELECT response", errTLV)
-	}
-	fields, err := parseTLVs(apt)
-	if err != nil {
-		return app, fmt.Errorf("application property template: %w", err)
 	}
 	for _, f := range fields {
 		switch f.tag {

@@ -181,15 +181,7 @@ func (c *Client) generalAuthenticate(ctx context.Context, alg Algorithm, key byt
 	if err != nil {
 		return nil, err
 	}
-	top, err := parseTLVs(resp)
-	if err != nil {
-		return nil, err
-	}
-	tmpl, ok := findTLV(top, 0x7C)
-	if !ok {
-		return nil, fmt.Errorf("%w: GENERAL AUTHENTICATE answer without template 7C", errTLV)
-	}
-	fields, err := parseTLVs(tmpl)
+	fields, err := templateFields(resp, 0x7C, "dynamic authentication template")
 	if err != nil {
 		return nil, err
 	}

@@ -138,6 +138,24 @@ func parseTLVTreeDepth(b []byte, depth int) ([]tlv, error) {
 	return list, nil
 }
 
+// templateFields decodes b, finds the template with tag among its top-level objects and
+// returns the objects inside that template; what names the template in errors.
+func templateFields(b []byte, tag uint32, what string) ([]tlv, error) {
+	top, err := parseTLVs(b)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := findTLV(top, tag)
+	if !ok {
+		return nil, fmt.Errorf("%w: no %s (%X)", errTLV, what, tag)
+	}
+	fields, err := parseTLVs(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return fields, nil
+}
+
 // findTLV returns the value of the first object with the tag.
 func findTLV(list []tlv, tag uint32) ([]byte, bool) {
 	for _, t := range list {

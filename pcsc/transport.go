@@ -57,9 +57,6 @@ func NewTransport(card Card, opts TransportOptions) *Transport {
 	return &Transport{card: card, opts: opts, turn: make(chan struct{}, 1)}
 }
 
-// Card returns the card the transport talks to.
-func (t *Transport) Card() Card { return t.card }
-
 // Stats returns the counters since the Transport was made.
 func (t *Transport) Stats() TransportStats {
 	return TransportStats{

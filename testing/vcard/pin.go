@@ -29,23 +29,17 @@ func unpad(p []byte) []byte {
 // validPIN reports whether an 8-byte padded value is a PIV PIN: 6 to 8 ASCII digits, then
 // 0xFF padding (SP 800-73-4 part 2 section 2.4.3).
 func validPIN(p []byte) bool {
-	if len(p) != 8 {
-		return false
-	}
-	n := len(unpad(p))
-	if n < 6 {
-		return false
-	}
-	for _, b := range p[:n] {
-		if b < '0' || b > '9' {
-			return false
-		}
-	}
-	return true
+	return validPadded(p, func(b byte) bool { return b >= '0' && b <= '9' })
 }
 
 // validPUK reports whether an 8-byte padded value is a PUK: 6 to 8 bytes other than 0xFF.
 func validPUK(p []byte) bool {
+	return validPadded(p, func(b byte) bool { return b != 0xFF })
+}
+
+// validPadded reports whether p is 8 bytes: 6 to 8 bytes that pass allowed, then 0xFF
+// padding.
+func validPadded(p []byte, allowed func(byte) bool) bool {
 	if len(p) != 8 {
 		return false
 	}
@@ -54,7 +48,7 @@ func validPUK(p []byte) bool {
 		return false
 	}
 	for _, b := range p[:n] {
-		if b == 0xFF {
+		if !allowed(b) {
 			return false
 		}
 	}

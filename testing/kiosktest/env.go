@@ -232,22 +232,7 @@ func (e *Env) NewCard(t testing.TB, name, number string, alg vcard.Alg) *vcard.C
 // removes it and waits until the card's connection has closed.
 func (e *Env) Insert(t testing.TB, card *vcard.Card) (remove func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- vcard.Insert(ctx, card, e.PCSCD.VPCDAddr(0)) }()
-	var once sync.Once
-	remove = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Errorf("virtual card did not come out within 10s")
-			}
-		})
-	}
-	t.Cleanup(remove)
-	return remove
+	return e.holdCard(t, func(ctx context.Context) error { return vcard.Insert(ctx, card, e.PCSCD.VPCDAddr(0)) })
 }
 
 // InsertToStay puts card into reader 0 like Insert, but keeps it there across pcscd
@@ -255,9 +240,15 @@ func (e *Env) Insert(t testing.TB, card *vcard.Card) (remove func()) {
 // connection the card is inserted again. The returned function removes it.
 func (e *Env) InsertToStay(t testing.TB, card *vcard.Card) (remove func()) {
 	t.Helper()
+	return e.holdCard(t, func(ctx context.Context) error { return vcard.Serve(ctx, card, e.PCSCD.VPCDAddr(0), nil) })
+}
+
+// holdCard runs serve (which keeps a card in the reader until its ctx ends) in a goroutine
+// that the returned function, also run at cleanup, cancels and waits for.
+func (e *Env) holdCard(t testing.TB, serve func(ctx context.Context) error) (remove func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- vcard.Serve(ctx, card, e.PCSCD.VPCDAddr(0), nil) }()
+	go func() { done <- serve(ctx) }()
 	var once sync.Once
 	remove = func() {
 		once.Do(func() {

@@ -23,15 +23,20 @@ type program struct {
 	mu     sync.Mutex
 }
 
+// Start runs the agent in its own goroutine, which Stop cancels and waits for.
 func (p *program) Start(service.Service) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.cancel != nil {
+		return errors.New("the agent is already running in this process")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done = cancel, make(chan error, 1)
 	go func() { p.done <- p.run(ctx) }()
 	return nil
 }
 
+// Stop cancels the run and waits for it to return; it may be called more than once.
 func (p *program) Stop(service.Service) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -39,7 +44,9 @@ func (p *program) Stop(service.Service) error {
 		return nil
 	}
 	p.cancel()
-	return <-p.done
+	err := <-p.done
+	p.cancel, p.done = nil, nil // a second Stop must not wait on the drained channel
+	return err
 }
 
 // New describes the service; args are the arguments the service manager starts the

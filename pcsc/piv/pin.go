@@ -211,8 +211,9 @@ func (c *Client) transmitSecret(ctx context.Context, apdu []byte) (uint16, error
 	if err != nil {
 		return 0, err
 	}
-	if len(resp) < 2 {
-		return 0, fmt.Errorf("piv: the card sent %d bytes without a status word", len(resp))
+	_, sw, err := pcsc.SplitResponse(resp)
+	if err != nil {
+		return 0, fmt.Errorf("piv: %w", err)
 	}
-	return uint16(resp[len(resp)-2])<<8 | uint16(resp[len(resp)-1]), nil
+	return sw, nil
 }

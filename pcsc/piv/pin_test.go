@@ -161,6 +161,21 @@ func TestPINRetriesCardRemoved(t *testing.T) {
 	}
 }
 
+func TestVerifyPINMalformedAnswer(t *testing.T) {
+	for _, resp := range [][]byte{{0x90}, make([]byte, pcsc.MaxResponseAPDU+1)} {
+		f := newFakeCard()
+		c := openFake(t, f)
+		f.fault = func(int, []byte) ([]byte, error) { return resp, nil }
+		err := c.VerifyPIN(context.Background(), []byte("123456"))
+		if !errors.Is(err, pcsc.ErrMalformedResponse) && !errors.Is(err, pcsc.ErrResponseTooLarge) {
+			t.Errorf("VERIFY answered with %d bytes: err = %v, want a malformed-response error", len(resp), err)
+		}
+		if err != nil && strings.Contains(err.Error(), "123456") {
+			t.Errorf("error %q shows the PIN", err)
+		}
+	}
+}
+
 func TestWrongPINDecrementsThenBlocksThenPUKUnblocks(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeCard()

@@ -18,9 +18,10 @@ const (
 // TransportOptions configure a [Transport].
 type TransportOptions struct {
 	// Extended sends commands with more than 255 data bytes or Le above 256 as extended
-	// APDUs. Set it only when the card says it supports extended length (its ATR historical
-	// bytes or, for PIV, its application property template); without it long commands are
-	// chained and long responses are collected with GET RESPONSE.
+	// APDUs. Set it only when the card says it supports extended length (the card
+	// capabilities in its ATR's historical bytes, ISO/IEC 7816-4 §8.1.1.2.7) and the
+	// connection does not run T=0; without it long commands are chained and long responses
+	// are collected with GET RESPONSE.
 	Extended bool
 	// MaxResponse bounds the response data collected for one command, across all GET
 	// RESPONSE rounds. Zero means DefaultMaxResponse.

@@ -349,7 +349,8 @@ type Identity struct {
 // later Certificate(ctx, Slot9A) costs no APDU.
 //
 // A card without a 9A certificate is an error wrapping [pcsc.ErrNotFound]; a card without a
-// CHUID gives Identity.CHUID == nil.
+// CHUID gives Identity.CHUID == nil; a card that refuses the empty VERIFY gives PIN.Retries
+// -1 (unknown).
 func (c *Client) ReadIdentity(ctx context.Context) (*Identity, error) {
 	id := &Identity{}
 	err := c.exclusive(ctx, func(ctx context.Context) error {
@@ -364,6 +365,11 @@ func (c *Client) ReadIdentity(ctx context.Context) (*Identity, error) {
 			id.CHUID = nil
 		}
 		id.PIN, err = c.pinStatus(ctx)
+		if se := (*pcsc.StatusError)(nil); errors.As(err, &se) {
+			// Cards made before SP 800-73-4 need not answer the empty VERIFY: the tries are
+			// then unknown, and the citizen can still type the PIN.
+			id.PIN, err = PINStatus{Retries: -1}, nil
+		}
 		return err
 	})
 	if err != nil {

@@ -207,6 +207,21 @@ func TestReadIdentityErrors(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("empty VERIFY refused: tries unknown", func(t *testing.T) {
+		f := newFakeCard()
+		_, cert := f.issue(t, Slot9A, AlgECCP256)
+		c := openFake(t, f)
+		f.fault = func(_ int, apdu []byte) ([]byte, error) {
+			if len(apdu) == 4 && apdu[1] == 0x20 {
+				return sw(0x6D00), nil
+			}
+			return nil, nil
+		}
+		id, err := c.ReadIdentity(ctx)
+		if err != nil || !id.Certificate.Equal(cert) || id.PIN != (PINStatus{Retries: -1}) {
+			t.Fatalf("identity = %+v, %v", id, err)
+		}
+	})
 	t.Run("card removed", func(t *testing.T) {
 		f := newFakeCard()
 		f.issue(t, Slot9A, AlgECCP256)

@@ -410,14 +410,16 @@ func (m *Machine) wipe(prev State, reason Reason) {
 	start := time.Now()
 	m.opCancel()
 	m.opCtx, m.opCancel = context.WithCancel(context.Background())
+	// The UI's wipe first: it only queues, and the webview's clearing then runs while the
+	// portal session closes (which may wait up to a second for a stuck request).
+	if m.deps.UI != nil {
+		m.deps.UI.SendWipe()
+	}
 	if m.portal != nil {
 		if err := m.portal.Close(); err != nil {
 			m.log.Warn("session: closing the portal session", "err", err)
 		}
 		m.portal = nil
-	}
-	if m.deps.UI != nil {
-		m.deps.UI.SendWipe()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wipeTimeout)
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 	"smartpath/agent/config"
 	"smartpath/agent/proxy"
 	"smartpath/agent/session"
+	"smartpath/agent/shelllink"
 	"smartpath/agent/telemetry"
 	"smartpath/agent/uilink"
 	"smartpath/kiosk-ui/screens"
@@ -32,6 +33,7 @@ type Agent struct {
 	telemetry *telemetry.Telemetry
 	machine   *session.Machine
 	ui        *uilink.Server
+	shell     *shelllink.Server
 	card      *pivCard
 
 	uiLn, adminLn net.Listener
@@ -114,14 +116,23 @@ func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 		PINMax:          cfg.Session.PINMax,
 		Languages:       cfg.UI.Languages,
 		DefaultLanguage: cfg.UI.DefaultLanguage,
+		RequireShell:    cfg.UI.RequireShell,
+		ShellConfirm:    cfg.UI.ShellConfirmTimeout,
 	}, session.Deps{
 		Card:    a.card,
 		Portal:  portal,
 		UI:      a.ui,
+		Shell:   shellOrders{&a.shell},
 		Metrics: a.telemetry,
 		Logger:  logger.With("component", "session"),
 	})
 	a.machine = m
+	a.shell = shelllink.New(shelllink.Options{
+		Token:       a.token,
+		Events:      m,
+		Logger:      logger.With("component", "shelllink"),
+		OnConfirmed: a.telemetry.ShellWipeConfirmed,
+	})
 	return a, nil
 }
 
@@ -150,6 +161,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	uiMux := http.NewServeMux()
 	uiMux.Handle("/ws", a.ui)
+	uiMux.Handle(shelllink.Path, a.shell)
 	uiMux.Handle("/", screens.Handler())
 	uiSrv := &http.Server{Handler: uiMux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug)}
@@ -186,12 +198,20 @@ func (a *Agent) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = a.ui.Close()
+	_ = a.shell.Close()
 	_ = uiSrv.Shutdown(shutdownCtx)
 	_ = adminSrv.Shutdown(shutdownCtx)
 	wg.Wait()
 	a.logger.Info("kiosk-agent stopped")
 	return err
 }
+
+// shellOrders passes the machine's shell orders to the shell server, which is made after
+// the machine (it reports to it).
+type shellOrders struct{ s **shelllink.Server }
+
+func (o shellOrders) OrderWipe(conn, gen uint64) { (*o.s).OrderWipe(conn, gen) }
+func (o shellOrders) Drop(conn uint64)           { (*o.s).Drop(conn) }
 
 func (a *Agent) onCardEvent(ev pcsc.Event) {
 	switch ev.Kind {

@@ -153,9 +153,11 @@ func startBenchAgentProcess(b *testing.B, bin string, env *kiosktest.Env) *bench
 		fmt.Fprintf(&origins, "\n    - %s", o)
 	}
 	// Fixed ports are free: the benchmark runs in its own network namespace.
+	// No kiosk shell here (the benchmark measures the agent): require_shell off.
 	conf := fmt.Sprintf(`ui:
   listen: 127.0.0.1:18470
   url_file: %s
+  require_shell: false
 portal:
   home: %s
   origins:%s

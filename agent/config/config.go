@@ -29,6 +29,13 @@ type UI struct {
 	Languages []string `yaml:"languages"`
 	// DefaultLanguage is shown at idle; it must be one of Languages.
 	DefaultLanguage string `yaml:"default_language"`
+	// RequireShell: read no card until the kiosk shell (kiosk-ui) has confirmed a fresh
+	// browser since the last session (docs/security.md). Turn it off only to develop with a
+	// plain browser and no shell.
+	RequireShell bool `yaml:"require_shell"`
+	// ShellConfirmTimeout bounds the wait for that confirmation; past it the kiosk is out
+	// of order until a shell connects and confirms.
+	ShellConfirmTimeout time.Duration `yaml:"shell_confirm_timeout"`
 }
 
 // Portal configures the council portal and the local proxy in front of it.
@@ -95,6 +102,10 @@ func Default() *Config {
 			URLFile:         "/run/smartpath/ui-url",
 			Languages:       []string{"en", "el"},
 			DefaultLanguage: "en",
+			RequireShell:    true,
+			// A fresh web view with a new web process and the UI loaded takes about 0.3 s;
+			// this leaves room for a busy machine.
+			ShellConfirmTimeout: 3 * time.Second,
 		},
 		Portal: Portal{
 			Home:                  "https://portal.council.example/",

@@ -157,6 +157,16 @@ func (d *decoder) value(key string, n *yaml.Node, f reflect.Value) {
 			return
 		}
 		f.SetInt(int64(i))
+	case f.Kind() == reflect.Bool:
+		s, ok := d.scalar(key, n, "true or false")
+		if !ok {
+			return
+		}
+		if n.ShortTag() != "!!bool" || (s != "true" && s != "false") {
+			d.addf(n.Line, key, "write true or false", "want true or false, got %s", describe(n))
+			return
+		}
+		f.SetBool(s == "true")
 	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
 		if isNull(n) {
 			f.Set(reflect.MakeSlice(f.Type(), 0, 0))

@@ -54,6 +54,8 @@ func validate(name string, c *Config, d *decoder) {
 			"pick one of ui.languages", "%q is not in ui.languages %v", c.UI.DefaultLanguage, c.UI.Languages)
 	}
 
+	positive(d, "ui.shell_confirm_timeout", c.UI.ShellConfirmTimeout, time.Minute)
+
 	// Portal.
 	origins := map[string]string{}
 	if home, err := httpsURL(c.Portal.Home, true); err != nil {

@@ -59,6 +59,16 @@ type UI interface {
 	SendWipe()
 }
 
+// Shell is the kiosk shell's channel (docs/kiosk-ui.md). Both methods queue and return at
+// once; the shell's answers come back as Machine.ShellConnected, ShellLost and ShellWiped.
+type Shell interface {
+	// OrderWipe tells the shell on connection conn to destroy its browser and show the UI
+	// in a fresh one, then to confirm gen.
+	OrderWipe(conn, gen uint64)
+	// Drop closes connection conn: that shell failed to confirm in time.
+	Drop(conn uint64)
+}
+
 // Clock is the machine's time source; tests use a fake one.
 type Clock interface {
 	Now() time.Time
@@ -86,15 +96,20 @@ type Metrics interface {
 	Wiped(d time.Duration) // how long a Wipe took
 	SetReaderPresent(bool)
 	SetPCSCDUp(bool)
+	// SetShell reports the kiosk shell: connected, confirmed clean since the last wipe,
+	// failed to confirm in time.
+	SetShell(up, clean, failed bool)
 	SetLastError(code string)
 }
 
-// Deps are the machine's collaborators. Card and Portal are required; UI, Clock (default
-// RealClock), Metrics and Logger (default: discard) are optional.
+// Deps are the machine's collaborators. Card and Portal are required; UI, Shell, Clock
+// (default RealClock), Metrics and Logger (default: discard) are optional (without a Shell,
+// Config.RequireShell keeps the kiosk starting for ever).
 type Deps struct {
 	Card    Card
 	Portal  Portal
 	UI      UI
+	Shell   Shell
 	Clock   Clock
 	Metrics Metrics
 	Logger  *slog.Logger

@@ -27,6 +27,14 @@ type Connect struct{ Op uint64 }
 // its storage. The driver answers with WipeDone.
 type Wipe struct{ Reason Reason }
 
+// ShellWipe: order the kiosk shell on connection Conn to destroy its browser and show the
+// UI in a fresh one; it answers with ShellWiped carrying Gen.
+type ShellWipe struct{ Conn, Gen uint64 }
+
+// DropShell: close the shell connection Conn, which did not confirm in time; only a shell
+// that connects again (restarted) can make the kiosk usable.
+type DropShell struct{ Conn uint64 }
+
 // Broadcast: the UI-visible state changed; send it to the UI.
 type Broadcast struct{}
 
@@ -44,6 +52,8 @@ func (ReadCard) isEffect()    {}
 func (VerifyPIN) isEffect()   {}
 func (Connect) isEffect()     {}
 func (Wipe) isEffect()        {}
+func (ShellWipe) isEffect()   {}
+func (DropShell) isEffect()   {}
 func (Broadcast) isEffect()   {}
 func (ArmTimer) isEffect()    {}
 func (DisarmTimer) isEffect() {}

@@ -98,6 +98,17 @@ type ServiceLost struct{}
 // ServiceRestored: PC/SC answers again.
 type ServiceRestored struct{}
 
+// ShellConnected: kiosk shell connection Conn opened on the shell channel (it replaces
+// any earlier one).
+type ShellConnected struct{ Conn uint64 }
+
+// ShellLost: kiosk shell connection Conn closed.
+type ShellLost struct{ Conn uint64 }
+
+// ShellWiped: the shell on connection Conn confirmed wipe order Gen: the browser that
+// showed the last citizen is destroyed and a fresh one shows the reloaded UI.
+type ShellWiped struct{ Conn, Gen uint64 }
+
 // Shutdown: the agent is stopping.
 type Shutdown struct{}
 
@@ -122,4 +133,7 @@ func (ReaderLost) isInput()      {}
 func (ReaderFound) isInput()     {}
 func (ServiceLost) isInput()     {}
 func (ServiceRestored) isInput() {}
+func (ShellConnected) isInput()  {}
+func (ShellLost) isInput()       {}
+func (ShellWiped) isInput()      {}
 func (Shutdown) isInput()        {}

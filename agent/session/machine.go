@@ -183,6 +183,11 @@ func (m *Machine) EndSession()             { m.Send(EndSession{}) }
 func (m *Machine) Activity()               { m.Send(Activity{At: m.clock.Now()}) }
 func (m *Machine) SetLanguage(lang string) { m.Send(Language{Lang: lang}) }
 
+// ShellConnected, ShellLost and ShellWiped report the kiosk shell's channel (see Shell).
+func (m *Machine) ShellConnected(conn uint64)  { m.Send(ShellConnected{Conn: conn}) }
+func (m *Machine) ShellLost(conn uint64)       { m.Send(ShellLost{Conn: conn}) }
+func (m *Machine) ShellWiped(conn, gen uint64) { m.Send(ShellWiped{Conn: conn, Gen: gen}) }
+
 // State is the latest state.
 func (m *Machine) State() State {
 	m.mu.Lock()
@@ -292,6 +297,14 @@ func (m *Machine) handle(in Input) {
 		case Wipe:
 			m.wipe(prev, e.Reason)
 			wiped = true
+		case ShellWipe:
+			if m.deps.Shell != nil {
+				m.deps.Shell.OrderWipe(e.Conn, e.Gen)
+			}
+		case DropShell:
+			if m.deps.Shell != nil {
+				m.deps.Shell.Drop(e.Conn)
+			}
 		case Broadcast:
 			if m.deps.UI != nil {
 				m.deps.UI.Broadcast(m.state)
@@ -463,6 +476,13 @@ func (m *Machine) observe(prev, next State, in Input) {
 	}
 	if next.ServiceUp != prev.ServiceUp {
 		mt.SetPCSCDUp(next.ServiceUp)
+	}
+	if next.ShellUp != prev.ShellUp || next.ShellClean != prev.ShellClean || next.ShellFailed != prev.ShellFailed {
+		mt.SetShell(next.ShellUp, next.ShellClean, next.ShellFailed)
+	}
+	if next.ShellFailed && !prev.ShellFailed {
+		m.log.Error("session: the kiosk shell did not confirm a fresh browser in time; out of order until a shell connects and confirms",
+			"within", m.cfg.ShellConfirm)
 	}
 	switch in := in.(type) {
 	case CardInserted:

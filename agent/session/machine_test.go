@@ -203,6 +203,7 @@ func (f *fakeMetrics) PortalError(c string)                   { f.add("portal=" 
 func (f *fakeMetrics) Wiped(d time.Duration)                  { f.add("wiped") }
 func (f *fakeMetrics) SetReaderPresent(b bool)                {}
 func (f *fakeMetrics) SetPCSCDUp(b bool)                      {}
+func (f *fakeMetrics) SetShell(up, clean, failed bool)        {}
 func (f *fakeMetrics) SetLastError(c string)                  { f.add("lasterror=" + c) }
 func (f *fakeMetrics) has(s string) bool {
 	f.mu.Lock()

@@ -135,7 +135,7 @@ func (t *step) apply(in Input) {
 		}
 		s.op = 0
 		// The card is logged in: wipe before showing the error.
-		t.emit(Wipe{Reason: ReasonConnectFail})
+		t.wipe(ReasonConnectFail)
 		switch in.Code {
 		case ErrCodePortalUntrusted, ErrCodeClientCertRefused:
 			t.fail(in.Code)
@@ -176,6 +176,8 @@ func (t *step) apply(in Input) {
 			t.endSession(ReasonMaxLength)
 		case in.Timer == TimerGoodbye && s.Phase == PhaseGoodbye:
 			t.idle()
+		case in.Timer == TimerShell:
+			t.shellTimedOut()
 		}
 	case WipeDone:
 		if s.Phase != PhaseEnding {
@@ -198,11 +200,17 @@ func (t *step) apply(in Input) {
 	case ServiceRestored:
 		s.ServiceUp = true
 		t.maybeReady()
+	case ShellConnected:
+		t.shellConnected(in)
+	case ShellLost:
+		t.shellLost(in)
+	case ShellWiped:
+		t.shellWiped(in)
 	case Shutdown:
 		t.disarmAll()
 		s.op = 0
 		s.ShuttingDown = true
-		t.emit(Wipe{Reason: ReasonShutdown})
+		t.wipe(ReasonShutdown)
 		t.forget()
 		s.Phase = PhaseEnding
 		s.Goodbye = ReasonShutdown
@@ -216,13 +224,15 @@ func (t *step) sameReader(r string) bool {
 
 func (t *step) cardInserted(in CardInserted) {
 	s := &t.s
-	switch s.Phase {
-	case PhaseIdle:
-		s.CardPresent, s.Reader = true, in.Reader
+	switch {
+	case s.Phase == PhaseIdle && s.ShellClean:
+		s.CardPresent, s.Reader, s.CardPending = true, in.Reader, false
 		s.Phase = PhaseReading
 		t.emit(ReadCard{Op: t.newOp(), Reader: in.Reader})
-	case PhaseStarting, PhaseOutOfOrder:
-		s.CardPresent, s.Reader = true, in.Reader // read once the kiosk is ready
+	case s.Phase == PhaseIdle, s.Phase == PhaseStarting, s.Phase == PhaseOutOfOrder:
+		// Read once the kiosk is ready: PC/SC, a reader, and a shell that holds nothing of
+		// the last citizen.
+		s.CardPresent, s.Reader, s.CardPending = true, in.Reader, true
 	}
 	// In every other phase a card is already being served; a second one is ignored.
 }
@@ -233,7 +243,7 @@ func (t *step) cardRemoved(in CardRemoved) {
 		return // another reader's card
 	}
 	wasPresent := s.CardPresent
-	s.CardPresent, s.Reader = false, ""
+	s.CardPresent, s.Reader, s.CardPending = false, "", false
 	if s.holdsCitizenData() {
 		t.endVisitNow(ReasonCardRemoved)
 		return
@@ -247,8 +257,106 @@ func (t *step) cardRemoved(in CardRemoved) {
 func (t *step) endVisitNow(r Reason) {
 	t.disarmAll()
 	t.s.op = 0
-	t.emit(Wipe{Reason: r})
+	t.wipe(r)
 	t.idle()
+}
+
+// wipe ends the visit's traces: the Wipe effect (operations, portal session, card logout,
+// the UI's own memory), and, when the shell is required, an order to the shell to replace
+// its browser. No card is read again until the shell confirms.
+func (t *step) wipe(r Reason) {
+	s := &t.s
+	t.emit(Wipe{Reason: r})
+	if !s.Config.RequireShell {
+		return
+	}
+	s.ShellClean = false
+	if s.ShellUp {
+		t.orderShellWipe()
+	}
+}
+
+func (t *step) orderShellWipe() {
+	s := &t.s
+	s.seq++
+	s.shellGen = s.seq
+	t.emit(ShellWipe{Conn: s.shellConn, Gen: s.shellGen})
+	t.arm(TimerShell, s.Config.ShellConfirm)
+}
+
+// shellConnected: every new shell connection must first prove it shows a fresh browser.
+func (t *step) shellConnected(in ShellConnected) {
+	s := &t.s
+	s.ShellUp, s.shellConn, s.shellGen = true, in.Conn, 0
+	if s.Config.RequireShell {
+		s.ShellClean = false
+		t.orderShellWipe()
+	}
+}
+
+func (t *step) shellLost(in ShellLost) {
+	s := &t.s
+	if !s.ShellUp || in.Conn != s.shellConn {
+		return // an older connection, already replaced
+	}
+	s.ShellUp, s.shellConn, s.shellGen = false, 0, 0
+	if !s.Config.RequireShell {
+		return
+	}
+	s.ShellClean = false
+	if !s.ShellFailed {
+		t.arm(TimerShell, s.Config.ShellConfirm) // a restarted shell has this long to confirm
+	}
+}
+
+func (t *step) shellWiped(in ShellWiped) {
+	s := &t.s
+	if !s.ShellUp || in.Conn != s.shellConn || in.Gen == 0 || in.Gen != s.shellGen {
+		return // not the order outstanding: late, forged or from a replaced connection
+	}
+	s.shellGen = 0
+	s.ShellClean, s.ShellFailed = true, false
+	t.disarm(TimerShell)
+	switch {
+	case s.Phase == PhaseStarting || s.Phase == PhaseOutOfOrder:
+		t.maybeReady()
+	case s.Phase == PhaseIdle && s.CardPending:
+		t.cardInserted(CardInserted{Reader: s.Reader})
+	}
+}
+
+// shellTimedOut: the shell did not confirm a wipe (or did not come back) in time. What it
+// shows may hold the last citizen's traces, so the kiosk is out of order until a shell
+// connects and confirms; the stuck connection is dropped so that only a new one can.
+func (t *step) shellTimedOut() {
+	s := &t.s
+	if s.ShellClean || !s.Config.RequireShell {
+		return
+	}
+	s.ShellFailed = true
+	s.shellGen = 0
+	if s.ShellUp {
+		t.emit(DropShell{Conn: s.shellConn})
+		s.ShellUp, s.shellConn = false, 0
+	}
+	if s.holdsCitizenData() {
+		t.endVisitNow(ReasonShellLost)
+	}
+	if s.Phase == PhaseStarting {
+		return // never was ready; stays starting until a shell confirms
+	}
+	t.disarmAll()
+	s.CardPending = false // a card left in must come out and go in again
+	s.Phase = PhaseOutOfOrder
+	s.Error = t.outOfOrderCode()
+}
+
+// outOfOrderCode is the error shown while out of order.
+func (t *step) outOfOrderCode() ErrorCode {
+	if t.s.ServiceUp && !t.s.ReaderPresent {
+		return ErrCodeReaderMissing
+	}
+	return ErrCodeOutOfOrder
 }
 
 // endSession leaves phase session: wipe, show ending, then goodbye or idle on WipeDone.
@@ -256,7 +364,7 @@ func (t *step) endSession(r Reason) {
 	s := &t.s
 	t.disarmAll()
 	s.op = 0
-	t.emit(Wipe{Reason: r})
+	t.wipe(r)
 	t.forget()
 	s.Phase = PhaseEnding
 	s.Goodbye = r
@@ -318,12 +426,9 @@ func (t *step) outOfOrder(r Reason) {
 	} else {
 		t.idle()
 	}
-	s.CardPresent, s.Reader = false, ""
+	s.CardPresent, s.Reader, s.CardPending = false, "", false
 	s.Phase = PhaseOutOfOrder
-	s.Error = ErrCodeReaderMissing
-	if !s.ServiceUp {
-		s.Error = ErrCodeOutOfOrder
-	}
+	s.Error = t.outOfOrderCode()
 }
 
 // maybeReady leaves starting or out_of_order once PC/SC and a reader are both there.
@@ -332,16 +437,15 @@ func (t *step) maybeReady() {
 	if s.Phase != PhaseStarting && s.Phase != PhaseOutOfOrder {
 		return
 	}
-	if !s.ServiceUp || !s.ReaderPresent {
-		if s.Phase == PhaseOutOfOrder && s.ServiceUp {
-			s.Error = ErrCodeReaderMissing
+	if !s.ServiceUp || !s.ReaderPresent || !s.ShellClean {
+		if s.Phase == PhaseOutOfOrder {
+			s.Error = t.outOfOrderCode()
 		}
 		return
 	}
-	card, reader := s.CardPresent, s.Reader
+	pending, reader := s.CardPending, s.Reader
 	t.idle()
-	s.CardPresent = false
-	if card {
+	if pending {
 		t.cardInserted(CardInserted{Reader: reader})
 	}
 }
@@ -365,9 +469,12 @@ func (t *step) disarm(id TimerID) {
 	}
 }
 
+// disarmAll stops the visit's timers (not TimerShell, which outlives visits).
 func (t *step) disarmAll() {
 	for id := TimerID(0); id < numTimers; id++ {
-		t.disarm(id)
+		if id != TimerShell {
+			t.disarm(id)
+		}
 	}
 }
 

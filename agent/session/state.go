@@ -55,6 +55,7 @@ const (
 	ReasonReaderLost  Reason = "reader_lost"
 	ReasonServiceLost Reason = "service_lost"
 	ReasonConnectFail Reason = "connect_failed"
+	ReasonShellLost   Reason = "shell_lost" // the kiosk shell did not confirm in time
 )
 
 // TimerID names one of the machine's timers.
@@ -65,6 +66,9 @@ const (
 	TimerIdleTimeout                // session: the warning's countdown ran out
 	TimerMaxLength                  // session: MaxLength since it opened
 	TimerGoodbye                    // goodbye: GoodbyeAfter with the card left in
+	// TimerShell: the kiosk shell has ShellConfirm to confirm a wipe order (or to come back
+	// after it was lost). It is not one of the visit's timers: ending a visit leaves it armed.
+	TimerShell
 	numTimers
 )
 
@@ -78,6 +82,8 @@ func (t TimerID) String() string {
 		return "max_length"
 	case TimerGoodbye:
 		return "goodbye"
+	case TimerShell:
+		return "shell"
 	}
 	return "timer?"
 }
@@ -91,6 +97,13 @@ type Config struct {
 	PINMin, PINMax  int           // PIN length in digits
 	Languages       []string      // languages the citizen may choose
 	DefaultLanguage string        // the language at idle
+	// RequireShell: no card is read until the kiosk shell has confirmed that the browser it
+	// shows holds nothing of anyone (docs/security.md, invariant 5). Only a development
+	// setup with a plain browser and no shell turns it off.
+	RequireShell bool
+	// ShellConfirm bounds the wait for the shell's confirmation of a wipe order, and for a
+	// lost shell to come back; past it the kiosk is out of order until a shell confirms.
+	ShellConfirm time.Duration
 }
 
 // PINState is the PIN pad's state in phases pin and verifying.
@@ -107,10 +120,13 @@ type State struct {
 	Phase Phase
 	Lang  string // the citizen's language; the default again at idle
 
-	ServiceUp     bool   // PC/SC is answering
-	ReaderPresent bool   // a usable reader is connected
-	CardPresent   bool   // a card is in the reader
-	Reader        string // the reader holding the card
+	ServiceUp     bool // PC/SC is answering
+	ReaderPresent bool // a usable reader is connected
+	CardPresent   bool // a card is in the reader
+	// CardPending: the card in the reader came in while the kiosk could not read it
+	// (starting, out of order, or the shell not yet confirmed); it is read once it can be.
+	CardPending bool
+	Reader      string // the reader holding the card
 
 	Citizen   string    // the cardholder's name, from phase pin until the visit ends
 	PIN       PINState  // phases pin and verifying
@@ -123,6 +139,11 @@ type State struct {
 	Error   ErrorCode // phases error and out_of_order
 	Goodbye Reason    // phases ending and goodbye: why the visit ended
 
+	// ShellUp: a kiosk shell is connected on its channel. ShellClean: it has confirmed,
+	// since the last wipe, that the browser it shows has never seen a citizen. ShellFailed:
+	// it did not confirm within ShellConfirm; the kiosk is out of order until one does.
+	ShellUp, ShellClean, ShellFailed bool
+
 	ShuttingDown bool // Shutdown was received; the machine accepts nothing more
 	Config       Config
 
@@ -130,12 +151,15 @@ type State struct {
 	handle uint64            // handle of the PIN being verified
 	gen    [numTimers]uint64 // generation of each armed timer (0: disarmed)
 	seq    uint64            // generations are drawn from here
+	// shellConn is the connection ShellUp refers to; shellGen the wipe order it must
+	// confirm (0: none outstanding).
+	shellConn, shellGen uint64
 }
 
 // NewState is the state a Machine starts in.
 func NewState(cfg Config) State {
 	return State{Phase: PhaseStarting, Lang: cfg.DefaultLanguage, Config: cfg,
-		PIN: PINState{Min: cfg.PINMin, Max: cfg.PINMax, TriesLeft: -1}}
+		PIN: PINState{Min: cfg.PINMin, Max: cfg.PINMax, TriesLeft: -1}, ShellClean: !cfg.RequireShell}
 }
 
 // InSession reports whether the card may be verified or a portal session open: the phases

@@ -12,13 +12,18 @@ import (
 
 // Health is the body of /healthz.
 type Health struct {
-	Status        string    `json:"status"` // ok, starting or out_of_order
-	State         string    `json:"state"`  // the session phase
-	ReaderPresent bool      `json:"readerPresent"`
-	PCSCDUp       bool      `json:"pcscdUp"`
-	UIConnections int       `json:"uiConnections"`
-	LastError     string    `json:"lastError,omitempty"`
-	LastErrorAt   time.Time `json:"lastErrorAt,omitzero"`
+	Status        string `json:"status"` // ok, starting or out_of_order
+	State         string `json:"state"`  // the session phase
+	ReaderPresent bool   `json:"readerPresent"`
+	PCSCDUp       bool   `json:"pcscdUp"`
+	UIConnections int    `json:"uiConnections"`
+	// The kiosk shell: connected on its channel; confirmed a fresh browser since the last
+	// session; failed to confirm in time (out of order until a shell connects and confirms).
+	ShellConnected bool      `json:"shellConnected"`
+	ShellReady     bool      `json:"shellReady"`
+	ShellFailed    bool      `json:"shellFailed"`
+	LastError      string    `json:"lastError,omitempty"`
+	LastErrorAt    time.Time `json:"lastErrorAt,omitzero"`
 }
 
 // Health returns the current health and whether the kiosk can serve a citizen: not while

@@ -47,6 +47,9 @@ type Telemetry struct {
 	pcscdRestarts    prometheus.Counter
 	uiConnections    prometheus.Gauge
 	wipeDuration     prometheus.Histogram
+	shellConnected   prometheus.Gauge
+	shellFailures    prometheus.Counter
+	shellWipe        prometheus.Histogram
 	buildInfo        *prometheus.GaugeVec
 
 	mu     sync.Mutex
@@ -92,6 +95,16 @@ func New() *Telemetry {
 			Name: "kiosk_wipe_duration_seconds", Help: "Time to wipe a session (portal closed, card logged out, UI told).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
+		shellConnected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kiosk_shell_connected", Help: "1 while the kiosk shell is connected on its channel.",
+		}),
+		shellFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kiosk_shell_failures_total", Help: "Times the kiosk shell did not confirm a fresh browser in time (the kiosk went out of order).",
+		}),
+		shellWipe: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kiosk_shell_wipe_seconds", Help: "Time from a wipe order to the shell's confirmation that a fresh browser shows the UI.",
+			Buckets: []float64{.025, .05, .1, .2, .3, .5, .75, 1, 1.5, 2, 3},
+		}),
 		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "kiosk_build_info", Help: "Always 1; the labels describe the running agent.",
 		}, []string{"version", "goversion"}),
@@ -99,6 +112,7 @@ func New() *Telemetry {
 	}
 	t.reg.MustRegister(t.sessions, t.sessionDuration, t.state, t.pinVerifications, t.cardSignatures,
 		t.cardEvents, t.portalErrors, t.pcscdRestarts, t.uiConnections, t.wipeDuration, t.buildInfo,
+		t.shellConnected, t.shellFailures, t.shellWipe,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, p := range session.Phases {
@@ -205,6 +219,27 @@ func (t *Telemetry) SetPCSCDUp(ok bool) {
 	t.mu.Lock()
 	t.health.PCSCDUp = ok
 	t.mu.Unlock()
+}
+
+// SetShell records the kiosk shell's state (session.Metrics).
+func (t *Telemetry) SetShell(up, clean, failed bool) {
+	t.shellConnected.Set(b2f(up))
+	t.mu.Lock()
+	if failed && !t.health.ShellFailed {
+		t.shellFailures.Inc()
+	}
+	t.health.ShellConnected, t.health.ShellReady, t.health.ShellFailed = up, clean, failed
+	t.mu.Unlock()
+}
+
+// ShellWipeConfirmed records how long the shell took to confirm a wipe order.
+func (t *Telemetry) ShellWipeConfirmed(d time.Duration) { t.shellWipe.Observe(d.Seconds()) }
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // SetLastError records the latest error code shown (a session.ErrorCode).

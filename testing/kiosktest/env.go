@@ -96,6 +96,9 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.Portal.FirstPort = 0
 	cfg.Portal.ConnectTimeout = 5 * time.Second
 	cfg.Log.Level = "debug"
+	// Most tests drive the UI channel without a kiosk shell; those that run the real shell
+	// (kiosk-ui's) set this back to true, as production has it.
+	cfg.UI.RequireShell = false
 	if opts.Config != nil {
 		opts.Config(cfg)
 	}

@@ -40,10 +40,15 @@ pcscd --foreground >"$state/pcscd.log" 2>&1 & pids+=($!)
 "$bin/kiosk-demo-portal" --pki "$state/pki" --listen 127.0.0.1:9443 --sso-listen 127.0.0.1:9444 \
   --static-listen 127.0.0.1:9445 >"$state/portal.log" 2>&1 & pids+=($!)
 
+# With a display the kiosk window is the shell the agent waits for between citizens; without
+# one the UI opens in an ordinary browser, which no agent can order to start afresh.
+shell=false
+[ -n "${DISPLAY:-}" ] && [ -x "$bin/kiosk-ui" ] && shell=true
 cat >"$state/kiosk.yaml" <<YAML
 ui:
   listen: 127.0.0.1:8470
   url_file: $state/ui-url
+  require_shell: $shell
 portal:
   home: https://localhost:9443/
   origins: [https://localhost:9444, https://localhost:9445]
@@ -63,7 +68,7 @@ for _ in $(seq 100); do [ -s "$state/ui-url" ] && break; sleep 0.1; done
 [ -s "$state/ui-url" ] || { echo "kiosk-agent did not start; see $state/agent.log"; tail -20 "$state/agent.log"; exit 1; }
 url=$(cat "$state/ui-url")
 
-if [ -n "${DISPLAY:-}" ] && [ -x "$bin/kiosk-ui" ]; then
+if [ "$shell" = true ]; then
   "$bin/kiosk-ui" --url-file "$state/ui-url" --allow-origin http://127.0.0.1:8471 --allow-origin http://127.0.0.1:8472 --allow-origin http://127.0.0.1:8473 >"$state/ui.log" 2>&1 & pids+=($!)
   echo "The kiosk window is open on $DISPLAY."
 else

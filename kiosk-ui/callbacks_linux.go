@@ -4,6 +4,7 @@ package kioskui
 // preamble, so the C lives in lockdown_linux.c.
 
 /*
+#include <stdint.h>
 #include <stdlib.h>
 */
 import "C"
@@ -51,12 +52,8 @@ func kioskGoWebProcessTerminated(reason C.int) {
 	}
 }
 
-//export kioskGoWipeDone
-func kioskGoWipeDone(id C.int, msg *C.char) {
-	if s := active.Load(); s != nil {
-		s.wipeDone(int(id), C.GoString(msg))
-	}
-}
+//export kioskGoDispatched
+func kioskGoDispatched(handle C.uintptr_t) { runDispatched(uintptr(handle)) }
 
 //export kioskGoRefused
 func kioskGoRefused(what, detail *C.char) {

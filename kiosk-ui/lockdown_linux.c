@@ -1,6 +1,7 @@
 // WebKitGTK lock-down of the kiosk shell. See lockdown_linux.h and docs/kiosk-ui.md.
 #include "lockdown_linux.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <webkit2/webkit2.h>
 
@@ -10,12 +11,11 @@ extern int kioskGoAllowMainDocument(char *uri);
 extern void kioskGoLoadFailed(char *uri, char *message, int network);
 extern void kioskGoLoadCommitted(char *uri, int status);
 extern void kioskGoWebProcessTerminated(int reason);
-extern void kioskGoWipeDone(int id, char *err);
+extern void kioskGoDispatched(uintptr_t handle);
 extern void kioskGoRefused(char *what, char *uri);
 
-// A one-entry back/forward list holding the UI's start page as it was loaded: restoring it
-// after a wipe leaves nothing of the last citizen reachable with history.back().
-static GBytes *clean_history;
+// The compiled content filter in force, added to every new view's content manager.
+static WebKitUserContentFilter *current_filter;
 
 // Links that would open a new window open in the frame they come from. The native side
 // refuses every new window anyway; this only keeps such links working. It runs in its own
@@ -408,7 +408,7 @@ static gboolean on_filter_timeout(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-static char *install_filter(WebKitWebView *view, const char *json, const char *dir) {
+char *kiosk_set_filter(GtkWidget *window, const char *json, const char *dir) {
   WebKitUserContentFilterStore *store = webkit_user_content_filter_store_new(dir);
   GBytes *source = g_bytes_new(json, strlen(json));
   // On the heap: after a timeout the compile may still finish and write into it, and the
@@ -428,30 +428,24 @@ static char *install_filter(WebKitWebView *view, const char *json, const char *d
   g_source_remove(timer);
   g_object_unref(store);
   // Swap only now: the old rules stay in force while the new ones compile.
-  WebKitUserContentManager *ucm = webkit_web_view_get_user_content_manager(view);
-  webkit_user_content_manager_remove_all_filters(ucm);
-  webkit_user_content_manager_add_filter(ucm, job->filter);
-  webkit_user_content_filter_unref(job->filter);
+  if (current_filter != NULL) {
+    webkit_user_content_filter_unref(current_filter);
+  }
+  current_filter = job->filter;
+  WebKitWebView *view = view_of(window);
+  if (view != NULL) {
+    WebKitUserContentManager *ucm = webkit_web_view_get_user_content_manager(view);
+    webkit_user_content_manager_remove_all_filters(ucm);
+    webkit_user_content_manager_add_filter(ucm, current_filter);
+  }
   g_free(job->error);
   g_free(job);
   return NULL;
 }
 
-char *kiosk_set_filter(GtkWidget *window, const char *filter_json, const char *filter_dir) {
-  WebKitWebView *view = view_of(window);
-  if (view == NULL) {
-    return g_strdup("the window holds no web view");
-  }
-  return install_filter(view, filter_json, filter_dir);
-}
+// ---- one browser per citizen ----
 
-char *kiosk_lockdown(GtkWidget *window) {
-  WebKitWebView *view = view_of(window);
-  if (view == NULL) {
-    return g_strdup("the window holds no web view");
-  }
-
-  WebKitSettings *s = webkit_web_view_get_settings(view);
+static void lock_settings(WebKitSettings *s) {
   webkit_settings_set_enable_developer_extras(s, FALSE);
   webkit_settings_set_enable_write_console_messages_to_stdout(s, FALSE);
   webkit_settings_set_javascript_can_access_clipboard(s, FALSE);
@@ -461,19 +455,51 @@ char *kiosk_lockdown(GtkWidget *window) {
   webkit_settings_set_allow_file_access_from_file_urls(s, FALSE);
   webkit_settings_set_allow_universal_access_from_file_urls(s, FALSE);
   webkit_settings_set_allow_modal_dialogs(s, FALSE);
+}
 
-  WebKitWebContext *ctx = webkit_web_view_get_context(view);
-  WebKitWebsiteDataManager *data = webkit_web_view_get_website_data_manager(view);
+char *kiosk_view_new(GtkWidget *window) {
+  if (view_of(window) != NULL) {
+    return g_strdup("the window already holds a web view");
+  }
+  // An ephemeral context: its website data manager keeps everything (cookies, storage,
+  // caches, HSTS, TLS state, visited links) in memory, in web and network processes of its
+  // own that end with it.
+  WebKitWebContext *ctx = webkit_web_context_new_ephemeral();
+  if (ctx == NULL || !webkit_web_context_is_ephemeral(ctx)) {
+    if (ctx != NULL) {
+      g_object_unref(ctx);
+    }
+    return g_strdup("WebKit made no ephemeral web context");
+  }
+  webkit_web_context_set_cache_model(ctx, WEBKIT_CACHE_MODEL_DOCUMENT_VIEWER);
+  WebKitWebsiteDataManager *data = webkit_web_context_get_website_data_manager(ctx);
   // The kiosk only talks to loopback: no proxy from the environment applies.
   webkit_website_data_manager_set_network_proxy_settings(data, WEBKIT_NETWORK_PROXY_MODE_NO_PROXY,
                                                          NULL);
+  g_signal_connect(ctx, "download-started", G_CALLBACK(on_download_started), NULL);
 
-  WebKitUserContentManager *ucm = webkit_web_view_get_user_content_manager(view);
+  // A content manager with no script message handler: nothing native is reachable from
+  // any page. Its only script runs in an isolated world that page scripts cannot see.
+  WebKitUserContentManager *ucm = webkit_user_content_manager_new();
   WebKitUserScript *links = webkit_user_script_new_for_world(
       same_frame_links_js, WEBKIT_USER_CONTENT_INJECT_ALL_FRAMES,
       WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_START, "smartpath-kiosk", NULL, NULL);
   webkit_user_content_manager_add_script(ucm, links);
   webkit_user_script_unref(links);
+  if (current_filter != NULL) {
+    webkit_user_content_manager_add_filter(ucm, current_filter);
+  }
+
+  WebKitSettings *settings = webkit_settings_new();
+  lock_settings(settings);
+
+  GtkWidget *w = GTK_WIDGET(g_object_new(WEBKIT_TYPE_WEB_VIEW, "web-context", ctx,
+                                         "user-content-manager", ucm, "settings", settings,
+                                         NULL));
+  g_object_unref(settings);
+  g_object_unref(ucm);
+  g_object_unref(ctx); // the view holds it; it goes when the view does
+  WebKitWebView *view = WEBKIT_WEB_VIEW(w);
 
   g_signal_connect(view, "decide-policy", G_CALLBACK(on_decide_policy), NULL);
   g_signal_connect(view, "create", G_CALLBACK(on_create), NULL);
@@ -490,106 +516,23 @@ char *kiosk_lockdown(GtkWidget *window) {
   g_signal_connect(view, "web-process-terminated", G_CALLBACK(on_web_process_terminated), NULL);
   g_signal_connect(view, "button-press-event", G_CALLBACK(on_mouse_button), NULL);
   g_signal_connect(view, "button-release-event", G_CALLBACK(on_mouse_button), NULL);
-  g_signal_connect(ctx, "download-started", G_CALLBACK(on_download_started), NULL);
 
+  gtk_container_add(GTK_CONTAINER(window), w);
+  gtk_widget_show(w);
+  gtk_widget_grab_focus(w);
   return NULL;
 }
 
-// ---- history ----
-
-// WebKitGTK has no call to clear the back/forward list. Its serialized session state is a
-// GVariant (version, items, current index); a state with one item replaces the whole list
-// when restored. These are the layouts WebKitGTK 2.x writes.
-static const char *session_types[] = {
-    "(qa(ts(ssssasmayxx(ii)dm(sa(uaysxmxmds))av)u)mu)",
-    "(qa(s(ssssasmayxx(ii)dm(sa(uaysxmxmds))av)u)mu)",
-    NULL,
-};
-
-static GVariant *parse_session(GBytes *bytes) {
-  for (int i = 0; session_types[i] != NULL; i++) {
-    GVariant *v = g_variant_ref_sink(
-        g_variant_new_from_bytes(G_VARIANT_TYPE(session_types[i]), bytes, FALSE));
-    if (g_variant_is_normal_form(v)) {
-      return v;
-    }
-    g_variant_unref(v);
-  }
-  return NULL;
-}
-
-// current_item_only returns the view's session state cut down to its current item.
-static GBytes *current_item_only(WebKitWebView *view) {
-  WebKitWebViewSessionState *st = webkit_web_view_get_session_state(view);
-  GBytes *bytes = webkit_web_view_session_state_serialize(st);
-  webkit_web_view_session_state_unref(st);
-  GVariant *v = parse_session(bytes);
-  g_bytes_unref(bytes);
-  if (v == NULL) {
-    return NULL;
-  }
-  GVariant *version = g_variant_get_child_value(v, 0);
-  GVariant *items = g_variant_get_child_value(v, 1);
-  GVariant *cur = g_variant_get_child_value(v, 2);
-  gsize n = g_variant_n_children(items);
-  gsize idx = n > 0 ? n - 1 : 0;
-  GVariant *m = g_variant_get_maybe(cur);
-  if (m != NULL) {
-    idx = g_variant_get_uint32(m);
-    g_variant_unref(m);
-  }
-  GBytes *out = NULL;
-  if (idx < n) {
-    GVariant *item = g_variant_get_child_value(items, idx);
-    GVariant *parts[3] = {
-        version,
-        g_variant_new_array(NULL, &item, 1),
-        g_variant_new_maybe(G_VARIANT_TYPE_UINT32, g_variant_new_uint32(0)),
-    };
-    GVariant *state = g_variant_ref_sink(g_variant_new_tuple(parts, 3));
-    out = g_variant_get_data_as_bytes(state);
-    g_variant_unref(state);
-    g_variant_unref(item);
-  }
-  g_variant_unref(cur);
-  g_variant_unref(items);
-  g_variant_unref(version);
-  g_variant_unref(v);
-  return out;
-}
-
-int kiosk_snapshot_history(GtkWidget *window) {
+void kiosk_view_destroy(GtkWidget *window) {
   WebKitWebView *view = view_of(window);
   if (view == NULL) {
-    return 0;
+    return;
   }
-  GBytes *b = current_item_only(view);
-  if (b == NULL) {
-    return 0;
-  }
-  if (clean_history != NULL) {
-    g_bytes_unref(clean_history);
-  }
-  clean_history = b;
-  return 1;
-}
-
-// reset_history replaces the back/forward list with the clean one-entry list.
-static char *reset_history(WebKitWebView *view) {
-  if (clean_history == NULL) {
-    return NULL; // the UI never loaded: no citizen has used this view yet
-  }
-  WebKitWebViewSessionState *st = webkit_web_view_session_state_new(clean_history);
-  if (st == NULL) {
-    return g_strdup("clear history: WebKit refused the clean session state");
-  }
-  webkit_web_view_restore_session_state(view, st);
-  webkit_web_view_session_state_unref(st);
-  guint n = webkit_back_forward_list_get_length(webkit_web_view_get_back_forward_list(view));
-  if (n > 1) {
-    return g_strdup_printf("clear history: %u entries are left", n);
-  }
-  return NULL;
+  // No more callbacks from the old page while it goes.
+  g_signal_handlers_disconnect_matched(view, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, NULL);
+  webkit_web_view_stop_loading(view);
+  webkit_web_view_terminate_web_process(view);
+  gtk_widget_destroy(GTK_WIDGET(view));
 }
 
 void kiosk_show_starting(GtkWidget *window, const char *html) {
@@ -599,49 +542,30 @@ void kiosk_show_starting(GtkWidget *window, const char *html) {
   }
 }
 
-// ---- wiping between citizens ----
-
-typedef struct {
-  GtkWidget *window;
-  int id;
-} wipe_job;
-
-static void on_data_cleared(GObject *manager, GAsyncResult *result, gpointer data) {
-  wipe_job *job = data;
-  GError *err = NULL;
-  gboolean ok = webkit_website_data_manager_clear_finish(WEBKIT_WEBSITE_DATA_MANAGER(manager),
-                                                         result, &err);
-  char *msg = NULL;
-  if (!ok) {
-    msg = g_strdup_printf("clear website data: %s", err ? err->message : "unknown error");
-  }
-  if (err != NULL) {
-    g_error_free(err);
-  }
-  WebKitWebView *view = view_of(job->window);
+void kiosk_navigate(GtkWidget *window, const char *uri) {
+  WebKitWebView *view = view_of(window);
   if (view != NULL) {
-    char *herr = reset_history(view);
-    if (herr != NULL && msg == NULL) {
-      msg = herr;
-    } else {
-      g_free(herr);
-    }
+    webkit_web_view_load_uri(view, uri);
   }
-  kioskGoWipeDone(job->id, msg ? msg : "");
-  g_free(msg);
-  g_object_unref(job->window);
-  g_free(job);
 }
 
-void kiosk_wipe(GtkWidget *window, int id) {
-  WebKitWebView *view = view_of(window);
-  if (view == NULL) {
-    kioskGoWipeDone(id, "the window holds no web view");
-    return;
-  }
-  wipe_job *job = g_new0(wipe_job, 1);
-  job->window = g_object_ref(window);
-  job->id = id;
-  WebKitWebsiteDataManager *data = webkit_web_view_get_website_data_manager(view);
-  webkit_website_data_manager_clear(data, WEBKIT_WEBSITE_DATA_ALL, 0, NULL, on_data_cleared, job);
+// ---- the main loop ----
+
+void kiosk_run(void) { gtk_main(); }
+
+static gboolean quit_now(gpointer data) {
+  (void)data;
+  gtk_main_quit();
+  return G_SOURCE_REMOVE;
+}
+
+void kiosk_quit(void) { g_idle_add_full(G_PRIORITY_HIGH_IDLE, quit_now, NULL, NULL); }
+
+static gboolean run_dispatched(gpointer data) {
+  kioskGoDispatched((uintptr_t)data);
+  return G_SOURCE_REMOVE;
+}
+
+void kiosk_dispatch(uintptr_t handle) {
+  g_idle_add_full(G_PRIORITY_HIGH_IDLE, run_dispatched, (gpointer)handle, NULL);
 }

@@ -11,26 +11,27 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 	"unsafe"
-
-	webview "github.com/webview/webview_go"
 )
 
 // gtkPlatform is the WebKitGTK shell: a GtkWindow made and locked down in C
-// (lockdown_linux.c) with webview_go's WebKitWebView inside.
+// (lockdown_linux.c) holding one web view at a time, each with an ephemeral web context of
+// its own. No webview binding or script message handler exists: no page can reach native
+// code.
 type gtkPlatform struct {
 	window    *C.GtkWidget
-	wv        webview.WebView
 	filterDir string
 }
 
 func newPlatform(s *shell, dir *dataDir, gen int) (platform, error) {
 	if gen > 0 {
-		return nil, errors.New("the WebKitGTK shell clears data in place and never needs a second web view")
+		return nil, errors.New("the WebKitGTK shell renews its web view in place and never needs a second window")
 	}
-	// WebKit keeps every kind of website data under these; they must be set before GLib
-	// first reads them. The web and network processes inherit them.
+	// WebKit keeps whatever it writes besides website data (which stays in memory in an
+	// ephemeral context) under these; they must be set before GLib first reads them. The web
+	// and network processes inherit them.
 	for k, v := range map[string]string{
 		"XDG_DATA_HOME":   dir.sub("data"),
 		"XDG_CACHE_HOME":  dir.sub("cache"),
@@ -44,20 +45,20 @@ func newPlatform(s *shell, dir *dataDir, gen int) (platform, error) {
 		return nil, ErrNoDisplay
 	}
 	p := &gtkPlatform{window: C.kiosk_window_new(), filterDir: dir.sub("filters")}
-	p.wv = webview.NewWindow(false, unsafe.Pointer(p.window))
-	if !webviewCreated(p.wv) {
+	if err := p.newView(); err != nil {
 		C.kiosk_window_destroy(p.window)
-		return nil, errors.New("create the web view (is WebKitGTK installed?)")
-	}
-	if msg := C.kiosk_lockdown(p.window); msg != nil {
-		defer C.kiosk_free(unsafe.Pointer(msg))
-		p.destroy()
-		return nil, fmt.Errorf("lock down the web view: %s", C.GoString(msg))
+		return nil, err
 	}
 	return p, nil
 }
 
-func (p *gtkPlatform) view() webview.WebView { return p.wv }
+func (p *gtkPlatform) newView() error {
+	if msg := C.kiosk_view_new(p.window); msg != nil {
+		defer C.kiosk_free(unsafe.Pointer(msg))
+		return fmt.Errorf("create the web view (is WebKitGTK installed?): %s", C.GoString(msg))
+	}
+	return nil
+}
 
 func (p *gtkPlatform) setPolicy(pol policy) error {
 	rules, err := filterRules(pol)
@@ -76,7 +77,11 @@ func (p *gtkPlatform) setPolicy(pol policy) error {
 }
 
 // navigate loads url; load-changed and load-failed report how it went.
-func (p *gtkPlatform) navigate(url string) { p.wv.Navigate(url) }
+func (p *gtkPlatform) navigate(url string) {
+	c := C.CString(url)
+	defer C.free(unsafe.Pointer(c))
+	C.kiosk_navigate(p.window, c)
+}
 
 func (p *gtkPlatform) showStarting(html string) {
 	c := C.CString(html)
@@ -84,20 +89,53 @@ func (p *gtkPlatform) showStarting(html string) {
 	C.kiosk_show_starting(p.window, c)
 }
 
-func (p *gtkPlatform) wipe(id int) { C.kiosk_wipe(p.window, C.int(id)) }
-
-func (p *gtkPlatform) snapshotHistory() bool { return C.kiosk_snapshot_history(p.window) != 0 }
+// renew destroys the view with its ephemeral context and makes a new one.
+func (p *gtkPlatform) renew() error {
+	C.kiosk_view_destroy(p.window)
+	return p.newView()
+}
 
 func (p *gtkPlatform) show() { C.kiosk_window_show(p.window) }
 
-func (p *gtkPlatform) destroy() {
-	if p.wv != nil {
-		p.wv.Destroy()
-		p.wv = nil
+func (p *gtkPlatform) run() { C.kiosk_run() }
+
+func (p *gtkPlatform) terminate() { C.kiosk_quit() }
+
+// Functions waiting for the main loop, by handle (kioskGoDispatched runs them).
+var (
+	dispatchMu   sync.Mutex
+	dispatchNext uintptr
+	dispatched   = map[uintptr]func(){}
+)
+
+func (p *gtkPlatform) dispatch(f func()) {
+	dispatchMu.Lock()
+	dispatchNext++
+	h := dispatchNext
+	dispatched[h] = f
+	dispatchMu.Unlock()
+	C.kiosk_dispatch(C.uintptr_t(h))
+}
+
+func runDispatched(h uintptr) {
+	dispatchMu.Lock()
+	f := dispatched[h]
+	delete(dispatched, h)
+	dispatchMu.Unlock()
+	if f != nil {
+		f()
 	}
+}
+
+func (p *gtkPlatform) destroy() {
 	if p.window != nil {
+		C.kiosk_view_destroy(p.window)
 		C.kiosk_window_destroy(p.window)
 		p.window = nil
 	}
+	// Functions dispatched after the loop stopped never run; drop them.
+	dispatchMu.Lock()
+	clear(dispatched)
+	dispatchMu.Unlock()
 	endChildren(3 * time.Second)
 }

@@ -101,7 +101,9 @@ func newPlatform(s *shell, dir *dataDir, gen int) (platform, error) {
 	return &edgePlatform{s: s, wv: wv}, nil
 }
 
-func (p *edgePlatform) view() webview.WebView { return p.wv }
+func (p *edgePlatform) run()              { p.wv.Run() }
+func (p *edgePlatform) dispatch(f func()) { p.wv.Dispatch(f) }
+func (p *edgePlatform) terminate()        { p.wv.Terminate() }
 
 // setPolicy: WebView2 offers no navigation or request filter through webview_go; the
 // Chromium switches keep every non-loopback host unreachable.
@@ -129,18 +131,15 @@ func (p *edgePlatform) navigate(url string) {
 
 func (p *edgePlatform) showStarting(html string) { p.wv.SetHtml(html) }
 
-// wipe replaces the web view: runWindow destroys this one and starts another on a new,
-// empty profile folder. The page that asked is gone with it, so its promise never settles.
-func (p *edgePlatform) wipe(id int) {
-	p.s.log.Info("wiping by replacing the web view", "id", id)
+// renew replaces the web view: runWindow destroys this one and starts another on a new,
+// empty profile folder (a fresh browser process with no data of anyone), which loads the UI.
+// No webview binding is ever made, so no page can reach native code.
+func (p *edgePlatform) renew() error {
+	p.s.log.Info("replacing the web view with a fresh one")
 	p.s.restart = true
-	if id == 0 {
-		p.s.loadAfterWipe = false // the new web view loads the UI anyway
-	}
 	p.wv.Terminate()
+	return nil
 }
-
-func (p *edgePlatform) snapshotHistory() bool { return true } // history goes with the web view
 
 func (p *edgePlatform) show() {
 	hwnd := uintptr(p.wv.Window())

@@ -4,36 +4,35 @@ package kioskui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	webview "github.com/webview/webview_go"
 )
 
-// platform is the native side of the shell: the window, its web view and whatever lock-down
-// the platform offers. Every method runs on the UI thread.
+// platform is the native side of the shell: the window, the web view in it and whatever
+// lock-down the platform offers. Every method except dispatch and terminate runs on the UI
+// thread; those two may be called from any goroutine.
 type platform interface {
-	view() webview.WebView
 	// setPolicy makes p the allow-list of the native lock-down (the content filter). It
-	// returns when the new rules are in force.
+	// returns when the new rules are in force, for this view and every later one.
 	setPolicy(p policy) error
 	// navigate loads url, the start URL, as the top-level document.
 	navigate(url string)
 	// showStarting loads the built-in "Starting…" page.
 	showStarting(html string)
-	// wipe clears all website data, caches and history, then calls shell.wipeDone(id, msg)
-	// on the UI thread; or, where the platform cannot clear in place, it sets
-	// shell.restart and ends the main loop so that runWindow starts a fresh web view.
-	wipe(id int)
-	// snapshotHistory remembers the page just loaded (the UI start page) as the only
-	// back/forward entry a wipe leaves. It reports false when it could not.
-	snapshotHistory() bool
+	// renew destroys the browser — the web view, its web context and processes, and with
+	// them everything any page left — and makes a fresh one that has never loaded anything.
+	// Where that cannot be done in place it sets shell.restart and ends the main loop, and
+	// runWindow starts a new platform.
+	renew() error
 	show()
+	// run runs the main loop until terminate.
+	run()
+	dispatch(f func())
+	terminate()
 	destroy()
 }
 
@@ -44,42 +43,40 @@ var active atomic.Pointer[shell]
 var started atomic.Bool
 
 type shell struct {
-	opts   Options
-	log    *slog.Logger
-	secret string
-	plat   platform
-	wv     webview.WebView
+	opts Options
+	log  *slog.Logger
+	plat platform
+	link *agentLink
 
 	retryCh chan time.Duration // UI thread → supervisor: load again after a delay
 
 	// Touched on the UI thread only.
-	pol           *policy // nil until a start URL is known
-	startURL      string
-	starting      bool // the "Starting…" page is shown or being loaded
-	attempts      int  // failed loads since the UI last loaded
-	adopting      bool // setPolicy is running (it spins the main loop)
-	loadAfterWipe bool
-	// loadAfterStarting: load the UI once the "Starting…" page has committed.
-	loadAfterStarting bool
-	restart           bool // the platform asked for a new web view (see runWindow)
-	wipes             map[int]time.Time
-	fatal             error
+	pol      *policy // nil until a start URL is known
+	startURL string
+	starting bool // the "Starting…" page is shown or being loaded
+	attempts int  // failed loads since the UI last loaded
+	adopting bool // setPolicy is running (it spins the main loop)
+	restart  bool // the platform asked for a new web view (see runWindow)
+	// pending are the agent's wipe orders carried out (the browser renewed) whose
+	// confirmation waits for the UI to load in the fresh browser; renewedAt is when.
+	pending   []uint64
+	renewedAt time.Time
+	fatal     error
 }
 
 // Run opens the kiosk window and shows the kiosk UI until ctx ends. It returns an error
-// when the shell cannot run at all (no display, the lock-down cannot be installed, bad
-// options): the caller exits non-zero so the session supervisor restarts it. Losing the
-// agent is not an error: the shell shows "Starting…" and retries.
+// when the shell cannot run at all (no display, the lock-down cannot be installed, a fresh
+// browser cannot be made, bad options): the caller exits non-zero so the session supervisor
+// restarts it. Losing the agent is not an error: the shell shows "Starting…" and retries.
 //
 // Run must be called from the main goroutine, and once per process: a second call returns
-// [ErrAlreadyRunning] (on Linux WebKit's default web context and its data directories
-// outlive Run).
+// [ErrAlreadyRunning] (GTK and WebKit live for the whole process).
 func Run(ctx context.Context, opts Options) (err error) {
 	opts, err = opts.withDefaults()
 	if err != nil {
 		return err
 	}
-	s := &shell{opts: opts, log: opts.Logger, retryCh: make(chan time.Duration, 1), wipes: map[int]time.Time{}}
+	s := &shell{opts: opts, log: opts.Logger, retryCh: make(chan time.Duration, 1)}
 	if !started.CompareAndSwap(false, true) || !active.CompareAndSwap(nil, s) {
 		return ErrAlreadyRunning
 	}
@@ -87,9 +84,6 @@ func Run(ctx context.Context, opts Options) (err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	if s.secret, err = newSecret(); err != nil {
-		return fmt.Errorf("make the wipe secret: %w", err)
-	}
 	dir, err := newDataDir(opts.DataDir)
 	if err != nil {
 		return err
@@ -103,6 +97,19 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 	}()
 
+	s.link = newAgentLink(s.log, s.currentURL, opts.RetryMin, opts.RetryMax)
+	linkCtx, stopLink := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.link.run(linkCtx)
+	}()
+	defer func() {
+		stopLink()
+		wg.Wait()
+	}()
+
 	s.log.Info("kiosk shell starting", "version", opts.Version, "data_dir", dir.path)
 	for gen := 0; ; gen++ {
 		restart, err := s.runWindow(ctx, dir, gen)
@@ -113,8 +120,16 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 }
 
-// runWindow runs one web view until ctx ends or the platform asks for a new one (on
-// Windows a wipe replaces the web view and its profile directory).
+// currentURL is the start URL: Options.URL, or the URL file read now.
+func (s *shell) currentURL() (string, error) {
+	if s.opts.URL != "" {
+		return s.opts.URL, nil
+	}
+	return readURLFile(s.opts.URLFile)
+}
+
+// runWindow runs one window until ctx ends or the platform asks for a new one (on Windows
+// a wipe replaces the web view and its profile directory).
 func (s *shell) runWindow(ctx context.Context, dir *dataDir, gen int) (restart bool, err error) {
 	s.plat, err = newPlatform(s, dir, gen)
 	if err != nil {
@@ -122,13 +137,8 @@ func (s *shell) runWindow(ctx context.Context, dir *dataDir, gen int) (restart b
 	}
 	defer func() {
 		s.plat.destroy()
-		s.plat, s.wv, s.pol, s.restart = nil, nil, nil, false
+		s.plat, s.pol, s.restart = nil, nil, false
 	}()
-	s.wv = s.plat.view()
-	if err := s.wv.Bind(wipeBinding, s.onWipeCall); err != nil {
-		return false, fmt.Errorf("bind the wipe function: %w", err)
-	}
-	s.wv.Init(apiScript(s.secret, s.opts.Version))
 
 	s.uiShowStarting()
 	s.plat.show()
@@ -144,14 +154,15 @@ func (s *shell) runWindow(ctx context.Context, dir *dataDir, gen int) (restart b
 		defer wg.Done()
 		s.supervise(ctx, runCtx)
 	}()
-	s.wv.Run()
+	s.plat.run()
 	cancel()
 	wg.Wait()
 	return s.restart && s.fatal == nil, s.fatal
 }
 
-// supervise owns the retry timer and the URL file watch; it asks the UI thread to act
-// through Dispatch. It returns when run ends; when ctx ends first it stops the main loop.
+// supervise owns the retry timer and the URL file watch, and passes the agent's wipe orders
+// on; it asks the UI thread to act through dispatch. It returns when run ends; when ctx ends
+// first it stops the main loop.
 func (s *shell) supervise(ctx, run context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -168,20 +179,22 @@ func (s *shell) supervise(ctx, run context.Context) {
 		case <-run.Done():
 			return
 		case <-ctx.Done():
-			s.wv.Terminate()
+			s.plat.terminate()
 			<-run.Done()
 			return
+		case id := <-s.link.orders:
+			s.plat.dispatch(func() { s.uiWipeOrdered(id) })
 		case d := <-s.retryCh:
 			timer.Reset(d)
 		case <-timer.C:
-			s.wv.Dispatch(s.uiLoad)
+			s.plat.dispatch(s.uiLoad)
 		case <-poll:
 			url, err := readURLFile(s.opts.URLFile)
 			if err != nil || url == lastSeen {
 				continue
 			}
 			lastSeen = url
-			s.wv.Dispatch(func() { s.uiURLChanged(url) })
+			s.plat.dispatch(func() { s.uiURLChanged(url) })
 		}
 	}
 }
@@ -192,7 +205,7 @@ func (s *shell) uiFail(err error) {
 		s.fatal = err
 	}
 	s.log.Error("fatal", "err", err)
-	s.wv.Terminate()
+	s.plat.terminate()
 }
 
 func (s *shell) uiShowStarting() {
@@ -207,13 +220,10 @@ func (s *shell) uiLoad() {
 		s.scheduleRetry()
 		return
 	}
-	url := s.opts.URL
-	if url == "" {
-		var err error
-		if url, err = readURLFile(s.opts.URLFile); err != nil {
-			s.uiNotReachable(err.Error())
-			return
-		}
+	url, err := s.currentURL()
+	if err != nil {
+		s.uiNotReachable(err.Error())
+		return
 	}
 	p, err := newPolicy(url, s.opts.FrameOrigins)
 	if err != nil {
@@ -275,50 +285,35 @@ func (s *shell) scheduleRetry() {
 }
 
 // uiURLChanged handles a new URL in the agent's file: a restarted agent (new token). The
-// old sessions are gone with it, so the shell wipes before loading the new URL.
+// old sessions are gone with it, so the shell starts a fresh browser for the new URL.
 func (s *shell) uiURLChanged(url string) {
 	if url == s.startURL || s.opts.URL != "" {
 		return
 	}
-	s.log.Info("the agent's UI URL changed; wiping and reloading")
-	s.loadAfterWipe = true
-	s.wipes[0] = time.Now()
-	s.plat.wipe(0)
+	s.log.Info("the agent's UI URL changed; starting a fresh browser")
+	s.uiRenew()
 }
 
-// onWipeCall is the webview binding behind window.kioskShell.wipe.
-func (s *shell) onWipeCall(secret string, id int) error {
-	if !secretOK(secret, s.secret) || id <= 0 {
-		s.log.Warn("refused", "what", "wipe call without the shell's secret")
-		return errors.New("refused")
-	}
-	s.wipes[id] = time.Now()
-	s.plat.wipe(id)
-	return nil
+// uiWipeOrdered carries out the agent's wipe order id: a fresh browser, then the UI loaded
+// in it; the confirmation goes out when the UI has committed there (loadCommitted).
+func (s *shell) uiWipeOrdered(id uint64) {
+	s.pending = append(s.pending, id)
+	s.uiRenew()
 }
 
-// wipeDone is called by the platform when wipe(id) finished.
-func (s *shell) wipeDone(id int, errMsg string) {
-	took := time.Duration(0)
-	if t, ok := s.wipes[id]; ok {
-		took = time.Since(t)
-		delete(s.wipes, id)
+// uiRenew replaces the browser and loads the UI in the fresh one. A shell that cannot make
+// a fresh browser must not show anything more: it exits for its supervisor to restart it.
+func (s *shell) uiRenew() {
+	s.renewedAt = time.Now()
+	if err := s.plat.renew(); err != nil {
+		s.uiFail(fmt.Errorf("make a fresh browser: %w", err))
+		return
 	}
-	if errMsg != "" {
-		s.log.Error("wipe failed", "id", id, "err", errMsg, "took", took)
-	} else {
-		s.log.Info("wiped", "id", id, "took", took)
+	if s.restart {
+		return // the platform starts a new window, which loads the UI
 	}
-	if id > 0 {
-		s.wv.Eval(wipeDoneScript(id, errMsg))
-	}
-	if id == 0 && s.loadAfterWipe {
-		// Load the new URL from the "Starting…" page: from the old UI page a URL that
-		// differs only in its #token would be a same-document navigation, not a load.
-		s.loadAfterWipe = false
-		s.loadAfterStarting = true
-		s.uiShowStarting()
-	}
+	s.starting = false
+	s.uiLoad()
 }
 
 // The native callbacks below run on the UI thread.
@@ -362,14 +357,15 @@ func (s *shell) loadCommitted(uri string, status int) {
 		}
 		s.attempts = 0
 		s.log.Info("kiosk UI loaded", "origin", logOrigin(uri))
-		if uri == s.startURL && !s.plat.snapshotHistory() {
-			s.log.Error("cannot read the back/forward list: wipe will not be able to clear history")
+		if len(s.pending) > 0 {
+			// A fresh browser shows the UI: the wipe orders are carried out.
+			s.log.Info("wiped", "orders", len(s.pending), "took", time.Since(s.renewedAt))
+			for _, id := range s.pending {
+				s.link.confirm(id)
+			}
+			s.pending = nil
 		}
 	case uri == "about:blank" && s.starting:
-		if s.loadAfterStarting {
-			s.loadAfterStarting = false
-			s.uiLoad()
-		}
 	default:
 		s.log.Warn("top-level document is not the kiosk UI; loading the UI", "origin", logOrigin(uri))
 		s.uiLoad()
@@ -380,8 +376,8 @@ func (s *shell) webProcessTerminated(reason string, byAPI bool) {
 	if byAPI {
 		return
 	}
-	s.log.Warn("web process ended; reloading the kiosk UI", "reason", reason)
-	s.uiLoad()
+	s.log.Warn("web process ended; starting a fresh browser", "reason", reason)
+	s.uiRenew()
 }
 
 func (s *shell) refused(what, detail string) {

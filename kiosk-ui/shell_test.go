@@ -38,18 +38,16 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 }
 
-func TestAPIScript(t *testing.T) {
-	js := apiScript("0123abcd", `v"1`)
-	for _, want := range []string{`"__kioskShellWipe"`, `"0123abcd"`, `"v\"1"`, `api: 1`, `"kioskShell"`} {
-		if !strings.Contains(js, want) {
-			t.Errorf("api script lacks %s:\n%s", want, js)
+func TestUIOriginAndToken(t *testing.T) {
+	o, tok, err := uiOriginAndToken("http://127.0.0.1:8470/#token=s3cret")
+	if err != nil || o != "http://127.0.0.1:8470" || tok != "s3cret" {
+		t.Fatalf("= %q, %q, %v", o, tok, err)
+	}
+	for _, bad := range []string{"http://127.0.0.1:8470/", "http://127.0.0.1:8470/#token=", "http://127.0.0.1:8470/#token=a&token=b",
+		"http://example.org/#token=s3cret", "http://127.0.0.1:%zz/#token=s3cret"} {
+		if _, _, err := uiOriginAndToken(bad); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: err = %v (want an error without the token)", bad, err)
 		}
-	}
-	if !secretOK("abc", "abc") || secretOK("abd", "abc") || secretOK("", "abc") {
-		t.Fatal("secretOK")
-	}
-	if got := wipeDoneScript(3, `bad "x"`); got != `window["__kioskShellWipeDone"] && window["__kioskShellWipeDone"](3, "bad \"x\"");` {
-		t.Fatalf("wipeDoneScript = %s", got)
 	}
 }
 

@@ -15,12 +15,14 @@ import (
 
 // TestShellWithRealAgent runs the shell against the real kiosk: kiosk-agent with its
 // embedded screens, the demo portal behind the portal proxy, a private pcscd and virtual
-// cards. It checks the attract screen, a citizen's session with the portal in its frame,
-// and that the real screens call window.kioskShell.wipe() at every session end, for two
-// citizens in a row. (What a wipe clears is TestShellTwoCitizens' job.)
+// cards, with ui.require_shell on as in production. It checks the attract screen, a
+// citizen's session with the portal in its frame, and that at every session end the agent
+// orders the shell to start a fresh browser and the shell confirms, for two citizens in a
+// row. (What a fresh browser leaves behind is TestShellTwoCitizens' and
+// TestHostilePortalPage's job.)
 func TestShellWithRealAgent(t *testing.T) {
 	requireTools(t)
-	env := kiosktest.Start(t, kiosktest.Options{})
+	env := kiosktest.Start(t, kiosktest.Options{Config: kiosktest.WithShell})
 	display := startXvfb(t)
 	sh := startShell(t, display, nil, "-url-file", env.Config.UI.URLFile)
 	sh.waitLog(t, 0, `msg="kiosk UI loaded"`, 30*time.Second)
@@ -42,7 +44,7 @@ func TestShellWithRealAgent(t *testing.T) {
 		})
 		from := sh.nLog()
 		remove()
-		sh.waitLog(t, from, `msg=wiped id=[1-9]`, 15*time.Second)
+		sh.waitLog(t, from, `msg=wiped orders=1`, 15*time.Second)
 	}
 	for _, l := range sh.lines() {
 		if strings.Contains(l, "msg=refused") && !strings.Contains(l, "what=shortcut") {

@@ -24,9 +24,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"smartpath/agent/shelllink"
 )
 
 // requireTools fails (never skips) when a part the tests need is missing.
@@ -194,6 +197,8 @@ type report struct {
 // posts results to /report.
 type testUI struct {
 	*counter
+	shell   *shelllink.Server // the agent's side of the shell's channel
+	events  *shellEvents
 	cmds    chan map[string]any
 	mu      sync.Mutex
 	reports []report
@@ -218,6 +223,10 @@ func newTestUI(tb testing.TB) *testUI {
 		io.WriteString(w, testPage)
 	}
 	mux.HandleFunc("/", page)
+	u.events = &shellEvents{changed: make(chan struct{})}
+	u.shell = shelllink.New(shelllink.Options{Token: testToken, Events: u.events})
+	tb.Cleanup(func() { u.shell.Close() })
+	mux.Handle(shelllink.Path, u.shell)
 	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", `attachment; filename="citizen.bin"`)
@@ -260,7 +269,76 @@ func newTestUI(tb testing.TB) *testUI {
 	return u
 }
 
-func (u *testUI) url() string { return u.srv.URL + "/#token=test-token" }
+const testToken = "test-token"
+
+func (u *testUI) url() string { return u.srv.URL + "/#token=" + testToken }
+
+// shellEvents records what the shell does on its channel, as the agent's machine would see it.
+type shellEvents struct {
+	mu      sync.Mutex
+	conn    uint64 // the current connection, 0 when none
+	conns   int    // connections seen
+	wiped   map[uint64]bool
+	changed chan struct{}
+}
+
+func (e *shellEvents) update(f func()) {
+	e.mu.Lock()
+	f()
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.mu.Unlock()
+}
+func (e *shellEvents) ShellConnected(c uint64) { e.update(func() { e.conn = c; e.conns++ }) }
+func (e *shellEvents) ShellLost(c uint64) {
+	e.update(func() {
+		if e.conn == c {
+			e.conn = 0
+		}
+	})
+}
+func (e *shellEvents) ShellWiped(c, g uint64) {
+	e.update(func() {
+		if e.wiped == nil {
+			e.wiped = map[uint64]bool{}
+		}
+		e.wiped[g] = true
+	})
+}
+
+// waitShell waits until cond (called with the lock held) holds.
+func (e *shellEvents) wait(tb testing.TB, what string, timeout time.Duration, cond func() bool) {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		e.mu.Lock()
+		ok, ch := cond(), e.changed
+		e.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			tb.Fatalf("the shell's channel: no %s within %v", what, timeout)
+		}
+	}
+}
+
+var wipeOrder atomic.Uint64
+
+// wipe orders the connected shell to start a fresh browser, as the agent does at the end of
+// a session, and waits for its confirmation; it returns the time that took.
+func (u *testUI) wipe(tb testing.TB) time.Duration {
+	tb.Helper()
+	var conn uint64
+	u.events.wait(tb, "shell connection", 30*time.Second, func() bool { conn = u.events.conn; return conn != 0 })
+	id := wipeOrder.Add(1)
+	start := time.Now()
+	u.shell.OrderWipe(conn, id)
+	u.events.wait(tb, "confirmation of the wipe order", 30*time.Second, func() bool { return u.events.wiped[id] })
+	return time.Since(start)
+}
 
 // waitReport waits for the first report (from index from on) that matches.
 func (u *testUI) waitReport(tb testing.TB, from int, timeout time.Duration, match func(report) bool) (report, int) {
@@ -669,8 +747,8 @@ function idbReq(db, mode, f) {
 }
 const settle = (ms, v) => new Promise(r => setTimeout(() => r(v), ms));
 const ops = {
-  ping: () => ({history: history.length, shell: typeof window.kioskShell, version: window.kioskShell && window.kioskShell.version,
-                api: window.kioskShell && window.kioskShell.api, rawBinding: typeof window.__kioskShellWipe, cached: !!window.cachedLoaded}),
+  ping: () => ({history: history.length, shell: typeof window.kioskShell, external: typeof (window.external && window.external.invoke),
+                handlers: typeof (window.webkit && window.webkit.messageHandlers), cached: !!window.cachedLoaded}),
   navigate: c => { location.href = c.url; return "sent"; },
   open: c => { let w = null; try { w = window.open(c.url, "_blank"); } catch (e) { return "threw " + e; } return w ? "opened" : "null"; },
   blankLink: c => { const a = document.createElement("a"); a.href = c.url; a.target = "_blank"; a.textContent = "x";
@@ -700,11 +778,15 @@ const ops = {
     setTimeout(() => res("no answer"), 5000);
   }),
   print: () => { window.print(); return "printed"; },
-  wipe: async () => { await window.kioskShell.wipe(); return "wiped"; },
-  forgeWipe: async () => {
-    // A caller without the shell's secret, talking to the raw message handler.
-    window.webkit.messageHandlers.external.postMessage(JSON.stringify({id: 999, method: "__kioskShellWipe", params: ["guess", 1]}));
-    return "sent";
+  // Every native bridge a page could try: none may exist.
+  bridges: () => {
+    const found = [];
+    const mh = window.webkit && window.webkit.messageHandlers;
+    if (mh) for (const n of ["external", "kioskShell", "__kioskShellWipe", "smartpath"]) { if (mh[n]) found.push("messageHandlers." + n); }
+    if (window.external && typeof window.external.invoke === "function") found.push("external.invoke");
+    if (window.kioskShell) found.push("kioskShell");
+    if (window.chrome && window.chrome.webview) found.push("chrome.webview");
+    return found.join(",");
   },
 };
 const seen = new Set();

@@ -471,7 +471,8 @@ char *kiosk_view_new(GtkWidget *window) {
     }
     return g_strdup("WebKit made no ephemeral web context");
   }
-  webkit_web_context_set_cache_model(ctx, WEBKIT_CACHE_MODEL_DOCUMENT_VIEWER);
+  // A memory cache for the citizen's pages; it goes with the context.
+  webkit_web_context_set_cache_model(ctx, WEBKIT_CACHE_MODEL_WEB_BROWSER);
   WebKitWebsiteDataManager *data = webkit_web_context_get_website_data_manager(ctx);
   // The kiosk only talks to loopback: no proxy from the environment applies.
   webkit_website_data_manager_set_network_proxy_settings(data, WEBKIT_NETWORK_PROXY_MODE_NO_PROXY,

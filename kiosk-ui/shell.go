@@ -377,7 +377,8 @@ func (s *shell) webProcessTerminated(reason string, byAPI bool) {
 		return
 	}
 	s.log.Warn("web process ended; starting a fresh browser", "reason", reason)
-	s.uiRenew()
+	// Not from inside the view's own signal: the view must outlive its emission.
+	s.plat.dispatch(s.uiRenew)
 }
 
 func (s *shell) refused(what, detail string) {

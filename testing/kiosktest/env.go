@@ -291,3 +291,7 @@ func tail(s string, n int) string {
 	}
 	return string(bytes.Join(lines, []byte("\n")))
 }
+
+// WithShell is an Options.Config for tests that run the real kiosk shell: the agent waits
+// for the shell's confirmation between citizens, as in production.
+func WithShell(c *config.Config) { c.UI.RequireShell = true }

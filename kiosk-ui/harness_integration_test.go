@@ -571,7 +571,7 @@ func screenshot(tb testing.TB, display string) image.Image {
 }
 
 func saveShot(tb testing.TB, img image.Image, name string) string {
-	path := filepath.Join(tb.TempDir(), name)
+	path := filepath.Join(os.TempDir(), "kiosk-ui-"+strings.ReplaceAll(tb.Name(), "/", "_")+"-"+name)
 	f, err := os.Create(path)
 	if err == nil {
 		png.Encode(f, img)

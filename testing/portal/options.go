@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	WebSocketOrigins []string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Extra, if set, serves every path under /_extra/ on the portal origin, for a signed-in
+	// citizen: tests put pages of their own (a hostile portal page) behind the real portal.
+	Extra http.Handler
 }
 
 // Addrs are the listen addresses of the three origins. An empty address means

@@ -268,6 +268,11 @@ func (s *Server) portalHandler() http.Handler {
 	mux.HandleFunc("GET /documents/{id}", s.withSession(s.handleDocument))
 	mux.HandleFunc("GET /live", s.withSession(s.handleLive))
 	mux.HandleFunc("POST /logout", s.withSession(s.handleLogout))
+	if s.opts.Extra != nil {
+		mux.Handle("/_extra/", s.withSession(func(w http.ResponseWriter, r *http.Request, _ *session) {
+			s.opts.Extra.ServeHTTP(w, r)
+		}))
+	}
 	mux.HandleFunc("/", s.withCitizen(func(w http.ResponseWriter, r *http.Request, c *Citizen) {
 		s.render(w, http.StatusNotFound, "message", pageData{Title: "Page not found", Citizen: c,
 			Data: messageData{Advice: "Check the address, or go to the home page."}})

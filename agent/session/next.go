@@ -345,8 +345,10 @@ func (t *step) shellTimedOut() {
 	if s.Phase == PhaseStarting {
 		return // never was ready; stays starting until a shell confirms
 	}
+	if s.Phase != PhaseIdle {
+		s.CardPending = false // a card left in after its visit must come out and go in again
+	}
 	t.disarmAll()
-	s.CardPending = false // a card left in must come out and go in again
 	s.Phase = PhaseOutOfOrder
 	s.Error = t.outOfOrderCode()
 }

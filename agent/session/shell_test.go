@@ -174,3 +174,16 @@ func TestWithoutRequireShellTheShellIsIgnored(t *testing.T) {
 		t.Fatalf("effects %v: no orders without RequireShell", fx)
 	}
 }
+
+func TestWaitingCardIsReadOnceANewShellConfirms(t *testing.T) {
+	s := readyWithShell(t)
+	s, _ = run(t, s, statePaths[PhaseSession][2:]...)
+	s, _ = run(t, s, CardRemoved{Reader: reader}, CardInserted{Reader: reader}, fire(TimerShell, t0))
+	if s.Phase != PhaseOutOfOrder || !s.CardPending {
+		t.Fatalf("phase %s pending %v; want out of order with the new card waiting", s.Phase, s.CardPending)
+	}
+	s, fx := run(t, s, ShellConnected{Conn: 9}, shellWiped)
+	if s.Phase != PhaseReading || len(effectsOf[ReadCard](fx)) != 1 {
+		t.Fatalf("phase %s effects %v; want the waiting card read", s.Phase, fx)
+	}
+}

@@ -225,7 +225,7 @@ func (a *Agent) onCardEvent(ev pcsc.Event) {
 	a.logger.Debug("pc/sc event", "kind", ev.Kind.String(), "reader", ev.Reader)
 }
 
-// loopbackOnly refuses a listen address off loopback (DESIGN invariant 3). config.Load
+// loopbackOnly refuses a listen address off loopback (docs/security.md, invariant 3). config.Load
 // refuses one too; New checks again because it accepts any *config.Config.
 func loopbackOnly(key, addr string) error {
 	host, _, err := net.SplitHostPort(addr)

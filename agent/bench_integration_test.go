@@ -30,7 +30,7 @@ import (
 // (BenchmarkPCSCInsertToIdentity, BenchmarkPCSCVerifyAndSign) and not repeated here.
 
 // BenchmarkSessionSignatures: a session that loads the home page and 5 pages with 20
-// subresources each, in parallel, costs exactly one card signature (DESIGN invariant 4).
+// subresources each, in parallel, costs exactly one card signature (docs/security.md, invariant 4).
 // Reports signatures/session (worst op, must be 1), portal full handshakes per session,
 // APDUs per visit, and how long the page load took.
 func BenchmarkSessionSignatures(b *testing.B) {
@@ -147,7 +147,7 @@ func BenchmarkPINToFirstByte(b *testing.B) {
 	}
 }
 
-// BenchmarkCardRemovalToWiped is DESIGN invariant 5 through the real stack: a card pulled
+// BenchmarkCardRemovalToWiped is docs/security.md, invariant 5 through the real stack: a card pulled
 // during a session that has open upstream connections. Per op it records
 //   - the card's socket to vpcd closing (the card leaving the reader),
 //   - the agent's monitor reporting CardRemoved (pcscd notices by polling, ~0–400 ms),

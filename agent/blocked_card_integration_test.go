@@ -12,7 +12,7 @@ import (
 	"smartpath/testing/vcard"
 )
 
-// A blocked PIN through the real pcscd (DESIGN invariant 1: no VERIFY on any path but one
+// A blocked PIN through the real pcscd (docs/security.md, invariant 1: no VERIFY on any path but one
 // per submission): a double tap sends one VERIFY; three wrong PINs end in error pin_blocked;
 // PINs the UI keeps sending after that reach no card; the blocked card inserted again shows
 // pin_blocked at once without a PIN pad; taking it out returns the kiosk to idle, and the

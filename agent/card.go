@@ -155,7 +155,7 @@ func (c *pivCard) dropLocked() {
 }
 
 // clientCertificate is the card's certificate with the card key as its signer, for the
-// portal's TLS client. It exists only after a successful VERIFY (DESIGN invariant 4).
+// portal's TLS client. It exists only after a successful VERIFY (docs/security.md, invariant 4).
 func (c *pivCard) clientCertificate() (tls.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -38,7 +38,7 @@ func newTestCard(t *testing.T, alg vcard.Alg) (*pivCard, *inProcessConn) {
 	return c, conn
 }
 
-// DESIGN invariant 4: the card key is used only inside a session the citizen opened with
+// docs/security.md, invariant 4: the card key is used only inside a session the citizen opened with
 // the PIN — not after reading the card, not after a wrong PIN, not after logout.
 func TestCardKeyOnlyAfterVerify(t *testing.T) {
 	ctx := context.Background()

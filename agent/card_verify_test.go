@@ -29,7 +29,7 @@ func (c *verifyCounter) Transmit(ctx context.Context, apdu []byte) ([]byte, erro
 	return c.inProcessConn.Transmit(ctx, apdu)
 }
 
-// DESIGN invariant 1: one PIN submission sends at most one VERIFY, and no error path retries
+// docs/security.md, invariant 1: one PIN submission sends at most one VERIFY, and no error path retries
 // it — not a wrong PIN, not a blocked card, not a card that is pulled or reset by another
 // application while it answers.
 func TestCardOneVerifyPerPIN(t *testing.T) {

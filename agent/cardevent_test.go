@@ -12,7 +12,7 @@ import (
 )
 
 // kiosk_card_events_total offers reader_added and reader_removed for alerts on a reader
-// unplugged (DESIGN invariant 8); the monitor's reader events must move them.
+// unplugged (docs/security.md, invariant 8); the monitor's reader events must move them.
 func TestReaderEventsCounted(t *testing.T) {
 	a := &Agent{telemetry: telemetry.New(), logger: slog.New(slog.DiscardHandler)}
 	for _, ev := range []pcsc.Event{

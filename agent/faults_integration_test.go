@@ -14,7 +14,7 @@ import (
 	"smartpath/testing/vcard"
 )
 
-// Faults heal without a hand on the kiosk (DESIGN invariant 8): pcscd killed while idle shows
+// Faults heal without a hand on the kiosk (docs/security.md, invariant 8): pcscd killed while idle shows
 // out_of_order and the kiosk comes back when pcscd does; pcscd killed during a session wipes
 // the session at once; a card pulled during PIN entry returns to idle. After each, the next
 // card opens a session.

@@ -10,7 +10,7 @@ import (
 	"smartpath/testing/pki"
 )
 
-// Every agent listener binds loopback only (DESIGN invariant 3), even when New is given a
+// Every agent listener binds loopback only (docs/security.md, invariant 3), even when New is given a
 // configuration that did not come through config.Load.
 func TestNewRefusesListenersOffLoopback(t *testing.T) {
 	dir := t.TempDir()

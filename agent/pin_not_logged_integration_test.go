@@ -14,7 +14,7 @@ import (
 	"smartpath/testing/vcard"
 )
 
-// The PIN never leaves the card path (DESIGN invariant 1): a whole visit — a wrong PIN, a
+// The PIN never leaves the card path (docs/security.md, invariant 1): a whole visit — a wrong PIN, a
 // malformed one, one of the wrong length, the right one, a session, End session — with the
 // agent at debug level and pcscd at --debug --apdu, and neither PIN appears in the agent's
 // log, in any message the UI got back, or on /metrics and /healthz: not as text, not as the

@@ -18,7 +18,7 @@ import (
 // When the portal session cannot open, the citizen sees a clear error — portal_unavailable,
 // portal_untrusted or client_cert_refused — after a wipe that logs the card out; taking the
 // card out returns the kiosk to idle, and once the portal is right the next card works
-// (DESIGN invariant 8).
+// (docs/security.md, invariant 8).
 func TestPortalErrors(t *testing.T) {
 	t.Run("portal down at start", func(t *testing.T) {
 		env := kiosktest.Start(t, kiosktest.Options{NoPortal: true})

@@ -25,7 +25,7 @@ import (
 	"smartpath/testing/vcard"
 )
 
-// The portal proxy of a real session is not an open proxy (DESIGN invariant 3): on every
+// The portal proxy of a real session is not an open proxy (docs/security.md, invariant 3): on every
 // local origin of the session, absolute-URI requests, CONNECT and a foreign Host are refused
 // without reaching the portal, while an ordinary request is served; and every listener the
 // agent has open binds loopback only.

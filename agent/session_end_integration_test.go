@@ -25,7 +25,7 @@ const (
 )
 
 // Every way a session ends with the card still in — idle timeout after a visible warning,
-// End session, maximum length — wipes it the same way (DESIGN invariant 5): a wipe message,
+// End session, maximum length — wipes it the same way (docs/security.md, invariant 5): a wipe message,
 // ending and goodbye with the reason, the proxy gone, every upstream connection closed, the
 // card logged out; the next insertion asks for the PIN again. Activity during the warning
 // keeps the session.

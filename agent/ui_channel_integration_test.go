@@ -16,7 +16,7 @@ import (
 	"smartpath/testing/vcard"
 )
 
-// The control channel of the real agent (DESIGN invariants 2 and 7) during a citizen's
+// The control channel of the real agent (docs/security.md, invariants 2 and 7) during a citizen's
 // session: only the exact UI origin with the per-boot token gets in — not another origin,
 // not the portal proxy's own origin, not "null", not a missing Origin, not a missing or
 // wrong token; a message over 4096 bytes closes the connection with 1009 (4096 passes);

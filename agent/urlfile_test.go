@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The URL file holds the per-boot UI token (DESIGN invariant 2): whatever was left in the
+// The URL file holds the per-boot UI token (docs/security.md, invariant 2): whatever was left in the
 // directory before, the file the shell reads is the owner's and group's only and holds just
 // the URL, and no temporary file is left beside it.
 func TestWriteURLFileKeepsTokenPrivate(t *testing.T) {

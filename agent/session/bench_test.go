@@ -15,7 +15,7 @@ func BenchmarkNext(b *testing.B) {
 	b.ReportMetric(float64(len(path)), "inputs/op")
 }
 
-// BenchmarkCardRemovalToWiped measures the agent's part of DESIGN invariant 5: from the
+// BenchmarkCardRemovalToWiped measures the agent's part of docs/security.md, invariant 5: from the
 // card-removed event to the session fully wiped (portal closed, card logged out, UI told) and
 // idle published. The card and portal are instant fakes, so this is the machine's own latency.
 func BenchmarkCardRemovalToWiped(b *testing.B) {

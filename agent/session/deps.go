@@ -85,7 +85,7 @@ type RealClock struct{}
 func (RealClock) Now() time.Time                            { return time.Now() }
 func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
-// Metrics receives anonymous counts and timings (DESIGN invariant 6: no citizen data is ever
+// Metrics receives anonymous counts and timings (docs/security.md, invariant 6: no citizen data is ever
 // passed). *telemetry.Telemetry implements it.
 type Metrics interface {
 	SetPhase(phase string)

@@ -4,7 +4,7 @@
 //
 // # Anonymous by construction
 //
-// DESIGN invariant 6: no name, certificate field, card serial or portal URL leaves the kiosk.
+// docs/security.md, invariant 6: no name, certificate field, card serial or portal URL leaves the kiosk.
 // Every label value is taken from a fixed list (phases, outcomes, error codes, event kinds);
 // anything else is recorded as "other". The methods take no free text that could carry
 // citizen data.

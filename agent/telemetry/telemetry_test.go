@@ -114,7 +114,7 @@ func TestLabelsOnlyFromFixedLists(t *testing.T) {
 }
 
 // A whole session with a named citizen through the real state machine leaves no citizen data
-// in /metrics or /healthz (DESIGN invariant 6).
+// in /metrics or /healthz (docs/security.md, invariant 6).
 func TestNoCitizenDataAfterSession(t *testing.T) {
 	const name, portalURL, pin = "Zoe Quixotic-Citizen", "http://127.0.0.1:8471/home/zq-private", "24681357"
 	tel := New()

@@ -12,7 +12,7 @@ import (
 
 // Close delivers what is already queued before it drops a connection: when the agent stops
 // during a session, the shutdown's wipe and goodbye are the last thing the UI must hear
-// (DESIGN invariant 5). Then the connection closes with 1001 going away.
+// (docs/security.md, invariant 5). Then the connection closes with 1001 going away.
 func TestCloseFlushesQueuedMessages(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		ts := newTestServer(t, nil)

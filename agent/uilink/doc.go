@@ -5,7 +5,7 @@
 //
 // [Server.ServeHTTP] upgrades only requests whose Origin header is exactly the UI origin
 // (not "null", not missing, not the portal's) and whose ?token= matches the per-boot token
-// from [NewToken], compared in constant time (DESIGN invariant 2). Everything else gets 403 and
+// from [NewToken], compared in constant time (docs/security.md, invariant 2). Everything else gets 403 and
 // a log line that names the reason but never the token.
 //
 // # Messages
@@ -15,7 +15,7 @@
 // with an error message and the connection stays. Good ones go to [Options.Handler]; [Dispatch]
 // adapts a *session.Machine (or any [Controller]) to it. The PIN arrives as bytes, never as a
 // Go string; every buffer it passed through is zeroed, and it is never logged or echoed
-// (DESIGN invariant 1).
+// (docs/security.md, invariant 1).
 //
 // # Writing
 //

@@ -150,7 +150,11 @@ func openKiosk(t testing.TB, ctx context.Context, baseURL, token string) *kiosk 
 	k := &kiosk{t: t, ctx: ctx}
 	// From about:blank, so that reopening the same page is a load and not a fragment change.
 	run(t, ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(baseURL+"/#token="+token))
-	k.waitJS(`document.body.dataset.ready === "true"`, "the page to load")
+	// A selector wait, not a script poll: right after a navigation chromedp may still hold
+	// the old document's execution context, and evaluating in it fails with "Cannot find
+	// context with specified id" (seen on a busy machine); a selector wait follows the
+	// document the frame shows.
+	run(t, ctx, chromedp.WaitReady(chromedp.CSS(`body[data-ready="true"]`)))
 	return k
 }
 

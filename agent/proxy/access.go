@@ -203,7 +203,7 @@ func (s *Session) guard(o *origin, w http.ResponseWriter, r *http.Request) bool 
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors "+s.origins.ui)
+	h.Set("Content-Security-Policy", "default-src 'none'; "+s.origins.frameAncestors())
 	w.WriteHeader(http.StatusForbidden)
 	if r.Method != http.MethodHead {
 		io.WriteString(w, refusalPage)

@@ -7,7 +7,7 @@ import (
 // rewriteCSP maps the sources of a Content-Security-Policy that name configured origins to
 // their local origins, drops the directives that cannot hold behind a loopback proxy
 // (upgrade-insecure-requests, block-all-mixed-content) and replaces frame-ancestors with
-// exactly the UI origin.
+// frameAncestors.
 func (m *originMap) rewriteCSP(policy string) string {
 	var parts []string
 	for _, d := range strings.Split(policy, ";") {
@@ -31,8 +31,15 @@ func (m *originMap) rewriteCSP(policy string) string {
 		}
 		parts = append(parts, strings.Join(out, " "))
 	}
-	parts = append(parts, "frame-ancestors "+m.ui)
+	parts = append(parts, m.frameAncestors())
 	return strings.Join(parts, "; ")
+}
+
+// frameAncestors is the one frame-ancestors directive of every proxied page: the UI origin
+// (the portal frame) and the session's own proxy origins, so that a portal may frame its
+// own pages (a document viewer, an SSO or payment iframe) and nothing else may.
+func (m *originMap) frameAncestors() string {
+	return strings.Join(append([]string{"frame-ancestors", m.ui}, m.localSources("http://")...), " ")
 }
 
 // cspFields splits a directive at ASCII whitespace, as CSP does.

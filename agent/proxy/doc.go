@@ -84,8 +84,9 @@
 // Location, Content-Location, Refresh, Link and Access-Control-Allow-Origin in responses;
 // Origin, Referer (dropped when it is not a local origin) and local URLs in the query string
 // and in url-encoded form bodies of requests. X-Frame-Options is removed and every
-// Content-Security-Policy gets exactly one frame-ancestors directive naming the UI origin (one
-// is added when the portal sends none); sources in the policy that name a configured origin
+// Content-Security-Policy gets exactly one frame-ancestors directive naming the UI origin and
+// the session's own local origins, so the portal may frame its own pages (one is added when
+// the portal sends none); sources in the policy that name a configured origin
 // are mapped to the local origin; upgrade-insecure-requests is dropped (the local origins are
 // plain HTTP on loopback). HSTS, Alt-Svc, NEL and Report-To are removed.
 //

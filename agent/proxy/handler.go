@@ -199,7 +199,7 @@ func (s *Session) rewriteResponse(resp *http.Response) error {
 	}
 	csp := h.Values("Content-Security-Policy")
 	if len(csp) == 0 {
-		h.Set("Content-Security-Policy", "frame-ancestors "+s.origins.ui)
+		h.Set("Content-Security-Policy", s.origins.frameAncestors())
 	} else {
 		out := make([]string, len(csp))
 		for i, v := range csp {

@@ -109,7 +109,10 @@ func TestRewriteLink(t *testing.T) {
 
 func TestRewriteCSP(t *testing.T) {
 	m := testOrigins(t)
-	fa := "frame-ancestors " + uiOrigin
+	fa := "frame-ancestors " + uiOrigin + " http://127.0.0.1:9001 http://127.0.0.1:9002 http://127.0.0.1:9003"
+	if got := m.frameAncestors(); got != fa {
+		t.Fatalf("frameAncestors = %q, want %q", got, fa)
+	}
 	cases := []struct{ in, want string }{
 		{"", fa},
 		{"frame-ancestors 'none'", fa},

@@ -115,13 +115,15 @@ func TestFrameHeaders(t *testing.T) {
 		t.Fatalf("CSP = %q", csp)
 	}
 	want := "default-src 'self' " + s.LocalURL(c.static.url) + "; connect-src ws://" +
-		strings.TrimPrefix(portal, "http://") + "; frame-ancestors " + uiOrigin
-	if csp[0] != want {
+		strings.TrimPrefix(portal, "http://") + "; frame-ancestors " + uiOrigin + " "
+	if !strings.HasPrefix(csp[0], want) || !strings.Contains(csp[0][len(want)-1:], " "+portal) {
 		t.Errorf("CSP = %q\nwant  %q", csp[0], want)
 	}
-	// A page without a policy gets one that lets only the UI frame it.
+	// A page without a policy gets one that lets only the UI and the session's own origins
+	// frame it.
 	resp, _ = get(t, cl, portal+"/page/1")
-	if got := resp.Header.Get("Content-Security-Policy"); got != "frame-ancestors "+uiOrigin {
+	if got := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(got, "frame-ancestors "+uiOrigin+" ") ||
+		!strings.Contains(got, " "+portal) || strings.Contains(got, "https:") {
 		t.Errorf("CSP = %q", got)
 	}
 }

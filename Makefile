@@ -27,6 +27,8 @@ build-windows: deps
 	kiosk-ui/shell_mingw/build-windows.sh $(BIN)/windows/kiosk-ui.exe
 
 test: deps
+	@gofmt -l . | (! grep .) || { echo "gofmt would change the files above: run gofmt -w"; exit 1; }
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 	$(MAKE) --no-print-directory build-windows

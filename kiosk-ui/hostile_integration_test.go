@@ -37,7 +37,9 @@ type hostileReport struct {
 	At   time.Time      `json:"-"`
 }
 
-func newHostilePortal() *hostilePortal { return &hostilePortal{mode: "A", changed: make(chan struct{})} }
+func newHostilePortal() *hostilePortal {
+	return &hostilePortal{mode: "A", changed: make(chan struct{})}
+}
 
 func (h *hostilePortal) setMode(m string) {
 	h.mu.Lock()

@@ -1,5 +1,5 @@
-// Package kioskui is the kiosk shell: a locked-down, full-screen web view (webview_go on
-// WebKitGTK or WebView2) that shows the kiosk UI served by kiosk-agent on its loopback UI
+// Package kioskui is the kiosk shell: a locked-down, full-screen web view (WebKitGTK on
+// Linux, WebView2 through webview_go on Windows) that shows the kiosk UI served by kiosk-agent on its loopback UI
 // origin, with the council portal inside a frame of it.
 //
 // # Running
@@ -20,8 +20,10 @@
 //
 // # Between citizens
 //
-// The page gets window.kioskShell: wipe() clears all website data, caches and the
-// back/forward list and resolves when that is done; version names the shell. Website data
-// lives in a fresh private directory per start, removed on exit. The contract is in
+// No page can call into the shell: there is no binding, script message handler or page API.
+// The shell takes its orders from the agent on its own channel (package agent/shelllink): on
+// each wipe order it destroys the web view with its ephemeral web context — everything any
+// page left — shows the UI in a fresh one, and confirms. Whatever WebKit writes to disk lives
+// in a fresh private directory per start, removed on exit. The contract is in
 // docs/kiosk-ui.md.
 package kioskui

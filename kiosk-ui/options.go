@@ -33,7 +33,7 @@ type Options struct {
 	// removed on exit. Default: $XDG_RUNTIME_DIR/smartpath-kiosk-ui, else
 	// <temp>/smartpath-kiosk-ui-<uid>.
 	DataDir string
-	// Version is shown to the page as window.kioskShell.version. Default "dev".
+	// Version is the shell's build version, logged at start. Default "dev".
 	Version string
 	// RetryMin and RetryMax bound the backoff between attempts to load the UI while the
 	// agent cannot be reached. Defaults 250 ms and 5 s.

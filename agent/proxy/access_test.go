@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -293,6 +291,10 @@ func TestOldSecretAndCookieRefusedAfterClose(t *testing.T) {
 	c := newCouncil(t, serverOpts{})
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	cfg := c.config()
+	// Both sessions on one configured block of ports, as on a kiosk. The block is below the
+	// ephemeral range, so no client connection on the machine can take one of its ports
+	// between the two sessions.
+	cfg.FirstPort = freePortBlock(t, 2)
 	s1 := startSession(t, cfg, cd.cert)
 	home1 := s1.HomeURL()
 	ck1 := sessionCookie(t, s1)
@@ -310,8 +312,6 @@ func TestOldSecretAndCookieRefusedAfterClose(t *testing.T) {
 		t.Error("the closed session still holds its secret or cookie value")
 	}
 
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(portal1, "http://"))
-	cfg.FirstPort, _ = strconv.Atoi(port)
 	s2 := startSession(t, cfg, cd.cert)
 	if s2.LocalURL(c.portal.url) != portal1 {
 		t.Fatalf("second session on %s, want the first one's %s", s2.LocalURL(c.portal.url), portal1)

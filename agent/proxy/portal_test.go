@@ -10,11 +10,13 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -427,4 +429,29 @@ func get(t testing.TB, c *http.Client, u string) (*http.Response, string) {
 		t.Fatalf("GET %s: read: %v", u, err)
 	}
 	return resp, string(b)
+}
+
+// freePortBlock finds n consecutive free loopback ports below the ephemeral port range
+// (32768 and up on Linux), where the kernel never hands out ports on its own.
+func freePortBlock(t testing.TB, n int) int {
+	t.Helper()
+	for range 100 {
+		base := 20000 + rand.IntN(10000)
+		var held []net.Listener
+		for i := range n {
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i)))
+			if err != nil {
+				break
+			}
+			held = append(held, ln)
+		}
+		for _, ln := range held {
+			ln.Close()
+		}
+		if len(held) == n {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports found in 100 tries", n)
+	return 0
 }

@@ -225,7 +225,7 @@ func TestRealAgentKeyboardOnly(t *testing.T) {
 	k.Keys(kb.Enter)
 	k.WaitPhase("goodbye")
 	waitText(k, "goodbye-reason", screens.Msg(t, "en", "goodbye.reason.ended", nil))
-	k.WaitJS(`window.__wipes >= 1 && !document.getElementById("portal-frame")`, "the page wiped and the portal gone")
+	k.WaitJS(screens.Forgotten, "the page to forget the citizen")
 	remove()
 	k.WaitPhase("idle")
 	waitText(k, "idle-title", screens.Msg(t, "en", "idle.title", nil))
@@ -270,8 +270,7 @@ func TestRealAgentIdleWarning(t *testing.T) {
 		t.Errorf("goodbye %+v, want reason idle_timeout", st.Goodbye)
 	}
 	waitText(k, "goodbye-reason", screens.Msg(t, "en", "goodbye.reason.idle_timeout", nil))
-	k.WaitJS(`window.__wipes >= 1 && !document.getElementById("portal-frame") && !document.getElementById("idle-warning").open`,
-		"the page wiped, the portal and the warning gone")
+	k.WaitJS(screens.Forgotten, "the page to forget the citizen")
 	check(k, "goodbye-idle_timeout", "en")
 	k.NoErrors()
 }

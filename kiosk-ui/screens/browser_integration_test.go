@@ -35,13 +35,20 @@ var updateScreens = flag.Bool("update", false, "write screenshots of every scree
 
 func updating() bool { return *updateScreens || os.Getenv("SCREENS_UPDATE") == "1" }
 
-// shellStub stands in for the kiosk shell's binding (docs/kiosk-ui.md), counts wipes and
-// collects the page's uncaught errors.
-const shellStub = `window.__wipes = 0;
-window.__errors = [];
+// errorCollector collects the page's uncaught errors (noErrors checks them).
+const errorCollector = `window.__errors = [];
 window.addEventListener("error", e => window.__errors.push(String(e.message)));
-window.addEventListener("unhandledrejection", e => window.__errors.push(String(e.reason)));
-window.kioskShell = { wipe() { window.__wipes++; return Promise.resolve(); } };`
+window.addEventListener("unhandledrejection", e => window.__errors.push(String(e.reason)));`
+
+// forgotten is true when the page shows and holds nothing of a citizen: no portal frame,
+// name, time or PIN digit, no open warning, and the display preferences back to default.
+const forgotten = `(!document.getElementById("portal-frame") &&
+	document.getElementById("session-title").textContent === "" &&
+	document.getElementById("session-time-value").textContent === "" &&
+	document.querySelectorAll("#pin-dots .dot-filled").length === 0 &&
+	!document.getElementById("idle-warning").open &&
+	!document.documentElement.classList.contains("high-contrast") &&
+	!document.documentElement.classList.contains("large-text"))`
 
 // newBrowser starts a headless Chromium with a fresh profile for this test and returns its
 // chromedp context, with a 1280×800 viewport and reduced motion (stable screenshots).
@@ -91,7 +98,7 @@ func newBrowser(t testing.TB) context.Context {
 			return err
 		}),
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: shellStub})
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: errorCollector})
 			return err
 		}),
 	)

@@ -9,9 +9,10 @@
 // ws://<same host>/ws?token=…, renders one screen per `state` message (attract, reading,
 // PIN entry, verifying, connecting, session with the trusted bar and the portal frame,
 // idle warning, ending, goodbye, errors, out of order, starting) and sends what the citizen
-// did (pin, cancel, end_session, activity, language). On `wipe` it clears its own state and
-// the portal frame (it still calls window.kioskShell.wipe() if a page API exists, which the
-// shell no longer provides: the agent orders the shell directly). It reconnects with backoff and shows "Starting…" while the agent is away.
+// did (pin, cancel, end_session, activity, language), acting only on trusted input (events
+// the browser made, never a script's). On `wipe` it clears its own state and the portal
+// frame; the browser around it is replaced by the shell on the agent's order, which no page
+// can give. It reconnects with backoff and shows "Starting…" while the agent is away.
 //
 // The page never decides security: the agent does. The PIN lives only in a JavaScript
 // array that is zeroed when it is sent or the state changes; it is never written to the

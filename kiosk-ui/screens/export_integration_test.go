@@ -73,3 +73,6 @@ func Msg(t testing.TB, lang, key string, vars map[string]any) string {
 	t.Helper()
 	return msg(t, catalog(t, lang), key, vars)
 }
+
+// Forgotten is a script expression, true when the page shows and holds nothing of a citizen.
+const Forgotten = forgotten

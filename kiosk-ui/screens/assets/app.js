@@ -4,6 +4,7 @@
 import * as i18n from './i18n.js';
 import { Link, takeToken, reloadWithToken, PROTOCOL_VERSION } from './link.js';
 import * as pin from './pin.js';
+import { trusted } from './input.js';
 
 const PHASES = new Set(['starting', 'idle', 'reading', 'pin', 'verifying', 'connecting',
   'session', 'ending', 'goodbye', 'error', 'out_of_order']);
@@ -329,8 +330,10 @@ function stopTimer(name) {
 
 // --- wipe --------------------------------------------------------------------------------
 
-// wipe forgets everything of the citizen in this page and asks the shell to clear the
-// browser's data (docs/kiosk-ui.md: window.kioskShell.wipe() returns a promise).
+// wipe forgets everything of the citizen in this page. The browser around it is the shell's
+// business: at a visit's end the agent orders the shell to replace the whole web view and
+// its website data with new ones, and this document with it (docs/kiosk-ui.md). Until then
+// the page shows nothing of the citizen.
 function wipe() {
   pin.clear();
   removePortal();
@@ -339,20 +342,6 @@ function wipe() {
   $('session-title').textContent = '';
   $('session-time-value').textContent = '';
   resetPrefs();
-  try {
-    localStorage.clear();
-    sessionStorage.clear();
-  } catch {
-    // Storage may be disabled; the page never writes it anyway.
-  }
-  const shell = window.kioskShell;
-  if (shell && typeof shell.wipe === 'function') {
-    try {
-      Promise.resolve(shell.wipe()).catch(() => {});
-    } catch {
-      // The shell logs its own failures; the page carries on.
-    }
-  }
 }
 
 // --- preferences: language, larger text, high contrast ------------------------------------
@@ -379,7 +368,7 @@ function buildLanguageButtons() {
     b.lang = code;
     b.dataset.lang = code;
     b.textContent = i18n.t('language.name', {}, code);
-    b.addEventListener('click', () => send({ type: 'language', lang: code }));
+    b.addEventListener('click', trusted(() => send({ type: 'language', lang: code })));
     holder.appendChild(b);
   }
   holder.hidden = langs.length < 2;
@@ -408,18 +397,18 @@ function resetPrefs() {
 // --- controls and activity --------------------------------------------------------------
 
 function wireControls() {
-  $('pref-large-text').addEventListener('click', () => setPref('largeText', !prefs.largeText));
-  $('pref-high-contrast').addEventListener('click', () => setPref('highContrast', !prefs.highContrast));
-  $('session-end').addEventListener('click', () => send({ type: 'end_session' }));
-  $('error-finish').addEventListener('click', () => send({ type: 'cancel' }));
-  $('warning-stay').addEventListener('click', () => activity(true));
-  $('idle-warning').addEventListener('cancel', (ev) => {
-    // Escape on the warning means "I'm still here", never "close the dialog and hide it".
-    ev.preventDefault();
-    activity(true);
-  });
+  const on = (id, type, handler) => $(id).addEventListener(type, trusted(handler));
+  on('pref-large-text', 'click', () => setPref('largeText', !prefs.largeText));
+  on('pref-high-contrast', 'click', () => setPref('highContrast', !prefs.highContrast));
+  on('session-end', 'click', () => send({ type: 'end_session' }));
+  on('error-finish', 'click', () => send({ type: 'cancel' }));
+  on('warning-stay', 'click', () => activity(true));
+  // Escape on the warning means "I'm still here", never "close the dialog and hide it".
+  // The dialog stays open whoever sent the event; only the citizen's Escape is activity.
+  $('idle-warning').addEventListener('cancel', (ev) => ev.preventDefault());
+  on('idle-warning', 'cancel', () => activity(true));
   for (const type of ['pointerdown', 'keydown', 'touchstart']) {
-    document.addEventListener(type, () => activity(false), { capture: true, passive: true });
+    document.addEventListener(type, trusted(() => activity(false)), { capture: true, passive: true });
   }
 }
 

@@ -3,6 +3,7 @@
 // state changes.
 
 import { t, plural } from './i18n.js';
+import { trusted } from './input.js';
 
 const DEFAULT_MIN = 6;
 const DEFAULT_MAX = 8;
@@ -31,12 +32,12 @@ export function setup({ onSubmit, onCancel, onAnnounce }) {
   cancel = onCancel;
   announce = onAnnounce;
   for (const key of document.querySelectorAll('#screen-pin [data-digit]')) {
-    key.addEventListener('click', () => add(key.dataset.digit));
+    key.addEventListener('click', trusted(() => add(key.dataset.digit)));
   }
-  $('pin-delete').addEventListener('click', remove);
-  $('pin-ok').addEventListener('click', ok);
-  $('pin-cancel').addEventListener('click', () => cancel());
-  document.addEventListener('keydown', onKey);
+  $('pin-delete').addEventListener('click', trusted(remove));
+  $('pin-ok').addEventListener('click', trusted(ok));
+  $('pin-cancel').addEventListener('click', trusted(() => cancel()));
+  document.addEventListener('keydown', trusted(onKey));
 }
 
 // show updates the PIN screen from the state's pin object (untrusted: bounded here).

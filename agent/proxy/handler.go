@@ -154,11 +154,14 @@ var responseHeadersDropped = []string{
 	"Public-Key-Pins-Report-Only", "Nel", "Report-To", "Reporting-Endpoints", "Set-Cookie",
 }
 
-// rewriteResponse keeps the portal's cookies in the jar and maps headers and text bodies to
-// the local origins.
+// rewriteResponse keeps the portal's cookies in the jar, shows or refuses attachments
+// (rewriteAttachment), and maps headers and text bodies to the local origins.
 func (s *Session) rewriteResponse(resp *http.Response) error {
 	h := resp.Header
 	s.jar.setCookies(resp.Request.URL, resp.Cookies())
+	if s.rewriteAttachment(resp) {
+		return nil
+	}
 	for _, k := range responseHeadersDropped {
 		h.Del(k)
 	}

@@ -253,6 +253,13 @@ addEventListener("message", e => { if (e.data === "reload") location.reload(); }
 		fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/wait/"), "%d", &us)
 		time.Sleep(time.Duration(min(us, 1e6)) * time.Microsecond) // the portal's own work
 		fmt.Fprint(w, "ok")
+	case strings.HasPrefix(r.URL.Path, "/attach/"):
+		// /attach/<type>/<subtype>: an attachment of that media type that sets a cookie.
+		http.SetCookie(w, &http.Cookie{Name: "attached", Value: "1", Path: "/", Secure: true})
+		w.Header().Set("Content-Type", strings.TrimPrefix(r.URL.Path, "/attach/"))
+		w.Header().Set("Content-Disposition", `attachment; filename="letter"`)
+		w.Header().Set("Content-Security-Policy", "default-src 'self'")
+		fmt.Fprint(w, "DOCUMENT-BODY")
 	case r.URL.Path == "/login":
 		http.Redirect(w, r, c.sso.url.String()+"/auth?return="+url.QueryEscape(c.portal.url.String()+"/whoami"), http.StatusFound)
 	case r.URL.Path == "/leave":

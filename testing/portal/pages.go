@@ -233,6 +233,22 @@ func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request, se *sess
 	s.renderError(w, r, http.StatusNotFound, "Document not found", "Go back to your documents.", "")
 }
 
+// handleDocumentDownload sends the letter as a plain-text attachment, as portals offer their
+// documents for saving; the kiosk shows it in the frame instead (docs/portal-guide.md).
+func (s *Server) handleDocumentDownload(w http.ResponseWriter, r *http.Request, se *session) {
+	for _, d := range s.documents(&se.citizen) {
+		if d.ID == r.PathValue("id") {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="letter-`+d.ID+`.txt"`)
+			w.Header().Set("Cache-Control", "no-store")
+			fmt.Fprintf(w, "%s\n%s\n\nDear %s,\n\n%s\n\nYours sincerely,\nHousing Services, Riverside Council\n",
+				d.Title, d.Date.Format("2 January 2006"), se.citizen.Name, d.Body)
+			return
+		}
+	}
+	s.renderError(w, r, http.StatusNotFound, "Document not found", "Go back to your documents.", "")
+}
+
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, se *session) {
 	s.render(w, http.StatusOK, "live", pageData{Title: "Live updates", Nav: "live", Citizen: &se.citizen, CSRF: se.csrf})
 }

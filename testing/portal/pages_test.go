@@ -268,7 +268,12 @@ func TestDocumentsAndGallery(t *testing.T) {
 			t.Errorf("%s: status %d, lacks %q", path, status, want)
 		}
 	}
-	for _, path := range []string{"/documents/nope", "/load/0", "/load/101", "/load/x", "/nope"} {
+	status, h, body := b.get(t, w.urls.Portal+"/documents/tenancy/download")
+	if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") ||
+		!strings.HasPrefix(h.Get("Content-Type"), "text/plain") || !strings.Contains(body, "Dear Jane Citizen") {
+		t.Errorf("the letter's download: status %d, %q, %q, %.80q", status, h.Get("Content-Disposition"), h.Get("Content-Type"), body)
+	}
+	for _, path := range []string{"/documents/nope", "/documents/nope/download", "/load/0", "/load/101", "/load/x", "/nope"} {
 		if status, _, _ := b.get(t, w.urls.Portal+path); status != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", path, status)
 		}

@@ -266,6 +266,7 @@ func (s *Server) portalHandler() http.Handler {
 	mux.HandleFunc("GET /load/{n}", s.withSession(s.handleLoad))
 	mux.HandleFunc("GET /documents", s.withSession(s.handleDocuments))
 	mux.HandleFunc("GET /documents/{id}", s.withSession(s.handleDocument))
+	mux.HandleFunc("GET /documents/{id}/download", s.withSession(s.handleDocumentDownload))
 	mux.HandleFunc("GET /live", s.withSession(s.handleLive))
 	mux.HandleFunc("POST /logout", s.withSession(s.handleLogout))
 	if s.opts.Extra != nil {

@@ -199,7 +199,7 @@ func TestRealAgentEveryScreen(t *testing.T) {
 
 // The PIN by keyboard alone opens the session: focus moves to the PIN field with Tab, the
 // digits and Enter send it; the session bar shows whose session it is; End session is
-// reached with Tab and pressed with Enter; after the card comes out the attract screen is
+// reached with Tab (past Home) and pressed with Enter; after the card comes out the attract screen is
 // back with nothing of the citizen left in the page.
 func TestRealAgentKeyboardOnly(t *testing.T) {
 	env, k := startReal(t, kiosktest.Options{})
@@ -220,6 +220,8 @@ func TestRealAgentKeyboardOnly(t *testing.T) {
 	waitPortalGreets(t, k, citizen)
 
 	k.WaitJS(`document.activeElement.id === "session-title"`, "focus on the session bar's heading")
+	k.Keys(kb.Tab) // Back is disabled on the first page
+	k.WaitJS(`document.activeElement.id === "session-home"`, "Tab to reach Home")
 	k.Keys(kb.Tab)
 	k.WaitJS(`document.activeElement.id === "session-end"`, "Tab to reach End session")
 	k.Keys(kb.Enter)

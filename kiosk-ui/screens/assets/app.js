@@ -36,6 +36,17 @@ let lastActivity = 0;
 let warningOpenedAt = 0;
 const timers = { slow: 0, session: 0, warning: 0 };
 const prefs = { largeText: false, highContrast: false };
+// How long a Back may take to load before the next load counts as a new page again. A Back
+// within one portal document (its own history.pushState) loads nothing.
+const BACK_SETTLE_MS = 3000;
+// How often the joint history's length is read while a portal is shown: a document that
+// fires no load event in the frame (the browser's own PDF viewer) still adds an entry.
+const NAV_POLL_MS = 400;
+// Where the portal frame is in its history: pages behind the current one (an estimate from
+// the frame's loads and the history's growth; never more than the joint history holds),
+// whether the first page has loaded, when the last Back was pressed, the history length last
+// seen, and the poll's timer.
+const nav = { behind: 0, loaded: false, backAt: 0, length: 0, poll: 0 };
 
 async function main() {
   try {
@@ -256,6 +267,9 @@ function showSession(state) {
     f.setAttribute('allow', "camera 'none'; microphone 'none'; geolocation 'none'; payment 'none'; usb 'none'");
     f.title = i18n.t('session.portal');
     f.dataset.src = url;
+    f.addEventListener('load', onPortalLoad);
+    resetNav();
+    nav.poll = setInterval(onHistoryGrown, NAV_POLL_MS);
     f.src = url;
     $('portal-holder').appendChild(f);
   } else {
@@ -283,10 +297,71 @@ function portalURL(s) {
 }
 
 function removePortal() {
+  resetNav();
   const f = $('portal-frame');
   if (!f) return;
+  f.removeEventListener('load', onPortalLoad);
   f.src = 'about:blank';
   f.remove();
+}
+
+// --- Back and Home ------------------------------------------------------------------------
+
+// Back walks the browser's joint session history, which moves the portal frame: the shell
+// gives every citizen a browser that has never seen anyone, and this document keeps a single
+// entry of its own, so the history behind the frame is this citizen's portal pages and
+// nothing else, and Back can never leave the kiosk UI. The portal cannot press it: the
+// control acts only on trusted input. Home loads the portal's home page again through the
+// session's enter URL.
+function goBack() {
+  if (nav.behind <= 0 || !$('portal-frame')) return;
+  nav.behind--;
+  nav.backAt = Date.now();
+  updateNav();
+  history.back();
+}
+
+function goHome() {
+  const f = $('portal-frame');
+  if (!f || !f.dataset.src) return;
+  f.src = f.dataset.src;
+}
+
+function onPortalLoad() {
+  if (!nav.loaded) {
+    nav.loaded = true;
+  } else if (nav.backAt && Date.now() - nav.backAt < BACK_SETTLE_MS) {
+    nav.backAt = 0; // the page Back went to
+  } else {
+    nav.behind++;
+  }
+  nav.length = history.length;
+  nav.behind = Math.max(0, Math.min(nav.behind, history.length - 1));
+  updateNav();
+}
+
+// onHistoryGrown counts the entries a frame navigation added without a load event. Double
+// counting with onPortalLoad is harmless: a new entry is the last, so the cap corrects it.
+function onHistoryGrown() {
+  if (!nav.loaded || history.length <= nav.length) return;
+  nav.behind += history.length - nav.length;
+  nav.length = history.length;
+  nav.behind = Math.min(nav.behind, history.length - 1);
+  updateNav();
+}
+
+function resetNav() {
+  clearInterval(nav.poll);
+  nav.poll = 0;
+  nav.behind = 0;
+  nav.loaded = false;
+  nav.backAt = 0;
+  nav.length = history.length;
+  updateNav();
+}
+
+function updateNav() {
+  $('session-back').disabled = nav.behind <= 0;
 }
 
 function formatDuration(ms) {
@@ -401,6 +476,8 @@ function wireControls() {
   on('pref-large-text', 'click', () => setPref('largeText', !prefs.largeText));
   on('pref-high-contrast', 'click', () => setPref('highContrast', !prefs.highContrast));
   on('session-end', 'click', () => send({ type: 'end_session' }));
+  on('session-back', 'click', goBack);
+  on('session-home', 'click', goHome);
   on('error-finish', 'click', () => send({ type: 'cancel' }));
   on('warning-stay', 'click', () => activity(true));
   // Escape on the warning means "I'm still here", never "close the dialog and hide it".

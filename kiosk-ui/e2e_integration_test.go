@@ -35,6 +35,7 @@ func TestShellWithRealAgent(t *testing.T) {
 		card := env.NewCard(t, who, "C-100"+string(rune('1'+i)), vcard.AlgP256)
 		remove := env.Insert(t, card)
 		waitAgentLog(t, env, `"to":"pin"`, i)
+		waitPINPad(t, display)
 		xdotool(t, display, "mousemove", "640", "400", "type", "--delay", "50", vcard.DefaultPIN)
 		xdotool(t, display, "key", "Return")
 		waitAgentLog(t, env, `"to":"session"`, i)

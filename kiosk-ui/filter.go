@@ -26,8 +26,9 @@ type contentAction struct {
 // filterRules builds the content filter for p:
 //
 //  1. block every request;
-//  2. allow data: and blob: (they reach no server) and requests to the UI origin and the
-//     frame origins, including their websockets;
+//  2. allow data:, blob: and webkit-pdfjs-viewer: (they reach no server; the last is the
+//     browser's own PDF viewer, built into WebKitGTK, which shows a portal's PDF in the
+//     frame) and requests to the UI origin and the frame origins, including their websockets;
 //  3. block every top-level document;
 //  4. allow top-level documents from the UI origin.
 //
@@ -37,7 +38,7 @@ func filterRules(p policy) ([]byte, error) {
 	block := contentAction{Type: "block"}
 	allow := contentAction{Type: "ignore-previous-rules"}
 	rules := []contentRule{{Trigger: contentTrigger{URLFilter: ".*"}, Action: block}}
-	for _, local := range []string{"^data:", "^blob:"} {
+	for _, local := range []string{"^data:", "^blob:", "^webkit-pdfjs-viewer:"} {
 		rules = append(rules, contentRule{Trigger: contentTrigger{URLFilter: local}, Action: allow})
 	}
 	for _, o := range append([]origin{p.ui}, p.frames...) {

@@ -54,6 +54,8 @@ func TestFilterRules(t *testing.T) {
 		{"http://127.0.0.1.evil.example:8470/", false, true},
 		{"data:image/png;base64,AAAA", false, false},
 		{"blob:http://127.0.0.1:8470/1", false, false},
+		{"webkit-pdfjs-viewer://pdfjs/web/viewer.html", false, false},
+		{"webkit-pdfjs-viewer://pdfjs/web/viewer.html", true, true},
 	}
 	for _, tc := range tests {
 		if got := blocked(tc.url, tc.top); got != tc.want {

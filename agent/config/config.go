@@ -3,6 +3,8 @@ package config
 import (
 	"log/slog"
 	"time"
+
+	"smartpath/pcsc/piv"
 )
 
 // DefaultPath is where the agent looks for its configuration when not told otherwise.
@@ -67,7 +69,8 @@ type Session struct {
 	MaxLength time.Duration `yaml:"max_length"`
 	// GoodbyeAfter is how long "take your card" shows before the attract screen returns.
 	GoodbyeAfter time.Duration `yaml:"goodbye_after"`
-	// PINMin and PINMax bound the PIN's length in digits (PIV allows 6 to 8).
+	// PINMin and PINMax bound the PIN's length in digits, within piv.PINMinLen and
+	// piv.PINMaxLen.
 	PINMin int `yaml:"pin_min"`
 	PINMax int `yaml:"pin_max"`
 }
@@ -121,8 +124,8 @@ func Default() *Config {
 			IdleWarning:  30 * time.Second,
 			MaxLength:    30 * time.Minute,
 			GoodbyeAfter: 10 * time.Second,
-			PINMin:       6,
-			PINMax:       8,
+			PINMin:       piv.PINMinLen,
+			PINMax:       piv.PINMaxLen,
 		},
 		Card:  Card{Reader: "", Slot: "9a"},
 		Admin: Admin{Listen: "127.0.0.1:8479"},

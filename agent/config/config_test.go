@@ -159,6 +159,7 @@ func TestParseErrors(t *testing.T) {
 		{"port range", caLine + "  first_port: 65535\n  origins: [https://a.example]\n", 3, "portal.first_port", "leaves no room"},
 		{"warning >= timeout", caLine + "session:\n  idle_timeout: 30s\n  idle_warning: 30s\n", 5, "session.idle_warning", "not shorter than"},
 		{"pin range", caLine + "session:\n  pin_max: 12\n", 4, "session.pin_max", "out of range"},
+		{"pin shorter than PIV allows", caLine + "session:\n  pin_min: 4\n", 4, "session.pin_min", "PIV PINs are 6 to 8 digits"},
 		{"pin min>max", caLine + "session:\n  pin_min: 8\n  pin_max: 6\n", 5, "session.pin_max", "less than session.pin_min"},
 		{"bad slot", caLine + "card:\n  slot: \"9b\"\n", 4, "card.slot", "not a PIV key slot"},
 		{"bad level", caLine + "log:\n  level: loud\n", 4, "log.level", "not a log level"},

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"smartpath/pcsc/piv"
 )
 
 var langRE = regexp.MustCompile(`^[a-z]{2,3}$`)
@@ -121,11 +123,12 @@ func validate(name string, c *Config, d *decoder) {
 		d.addf(d.line("session.max_length"), "session.max_length",
 			"make it at least session.idle_timeout", "%s is shorter than session.idle_timeout %s", s.MaxLength, s.IdleTimeout)
 	}
-	if s.PINMin < 4 || s.PINMin > 8 {
-		d.addf(d.line("session.pin_min"), "session.pin_min", "PIV PINs are 4 to 8 digits; the usual is 6", "%d is out of range", s.PINMin)
+	pivRange := fmt.Sprintf("PIV PINs are %d to %d digits", piv.PINMinLen, piv.PINMaxLen)
+	if s.PINMin < piv.PINMinLen || s.PINMin > piv.PINMaxLen {
+		d.addf(d.line("session.pin_min"), "session.pin_min", pivRange+"; the usual is 6", "%d is out of range", s.PINMin)
 	}
-	if s.PINMax < 4 || s.PINMax > 8 {
-		d.addf(d.line("session.pin_max"), "session.pin_max", "PIV PINs are at most 8 digits", "%d is out of range", s.PINMax)
+	if s.PINMax < piv.PINMinLen || s.PINMax > piv.PINMaxLen {
+		d.addf(d.line("session.pin_max"), "session.pin_max", pivRange, "%d is out of range", s.PINMax)
 	} else if s.PINMin > s.PINMax {
 		d.addf(d.line("session.pin_max"), "session.pin_max", "make it at least session.pin_min",
 			"%d is less than session.pin_min %d", s.PINMax, s.PINMin)

@@ -13,8 +13,8 @@ type CardInfo struct {
 	Name         string // the cardholder's name, for the trusted bar
 	PINTriesLeft int    // -1 when the card does not say
 	Expired      bool   // the authentication certificate has expired
-	// PINMin and PINMax override the configured PIN length when the card knows better; 0
-	// keeps the configuration.
+	// PINMin and PINMax narrow the configured PIN length when the card knows its policy;
+	// they never widen it. 0 keeps the configuration.
 	PINMin, PINMax int
 }
 

@@ -65,8 +65,10 @@ func (t *step) apply(in Input) {
 			s.Phase = PhasePIN
 			s.Citizen = info.Name
 			s.PIN = PINState{Min: s.Config.PINMin, Max: s.Config.PINMax, TriesLeft: info.PINTriesLeft}
-			if info.PINMin > 0 && info.PINMax >= info.PINMin {
-				s.PIN.Min, s.PIN.Max = info.PINMin, info.PINMax
+			// The card may narrow the configured range (its own policy), never widen it:
+			// the configuration is already within the PIV format's bounds.
+			if lo, hi := max(s.PIN.Min, info.PINMin), min(s.PIN.Max, info.PINMax); info.PINMin > 0 && lo <= hi {
+				s.PIN.Min, s.PIN.Max = lo, hi
 			}
 			if s.PIN.TriesLeft < 0 {
 				s.PIN.TriesLeft = -1

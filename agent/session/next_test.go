@@ -353,11 +353,20 @@ func TestPINSubmissionRules(t *testing.T) {
 	}
 }
 
-func TestCardPINLengthOverridesConfig(t *testing.T) {
-	s := stateIn(t, PhaseReading)
-	s, _ = Next(s, CardRead{Op: s.op, Info: CardInfo{Name: "X", PINTriesLeft: -5, PINMin: 4, PINMax: 4}})
-	if s.PIN != (PINState{Min: 4, Max: 4, TriesLeft: -1}) {
-		t.Errorf("PIN %+v", s.PIN)
+// The card may narrow the configured PIN length, never widen it: a PIN the PIV format
+// refuses must never be asked for (it would reach the card path and fail as unreadable).
+func TestCardPINLengthNarrowsConfig(t *testing.T) {
+	for _, tt := range []struct{ cardMin, cardMax, wantMin, wantMax int }{
+		{7, 8, 7, 8},
+		{4, 6, 6, 6},
+		{4, 4, 6, 8}, // no overlap: the configuration stands
+		{0, 0, 6, 8},
+	} {
+		s := stateIn(t, PhaseReading)
+		s, _ = Next(s, CardRead{Op: s.op, Info: CardInfo{Name: "X", PINTriesLeft: -5, PINMin: tt.cardMin, PINMax: tt.cardMax}})
+		if want := (PINState{Min: tt.wantMin, Max: tt.wantMax, TriesLeft: -1}); s.PIN != want {
+			t.Errorf("card %d–%d: PIN %+v, want %+v", tt.cardMin, tt.cardMax, s.PIN, want)
+		}
 	}
 }
 

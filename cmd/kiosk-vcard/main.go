@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"smartpath/pcsc/piv"
 	"smartpath/testing/pki"
 	"smartpath/testing/vcard"
 )
@@ -94,7 +95,7 @@ func newCard(args []string) error {
 		`kiosk-vcard new-card --name "Jane Citizen" --number C-1001 --pin 123456 --puk 12345678 --alg p256 --pki ./pki --out jane.json`)
 	name := fs.String("name", "", "citizen's name: certificate CN and printed name (required)")
 	number := fs.String("number", "C-1001", "citizen number: certificate subject serialNumber")
-	pin := fs.String("pin", vcard.DefaultPIN, "PIN, 6 to 8 digits")
+	pin := fs.String("pin", vcard.DefaultPIN, fmt.Sprintf("PIN, %d to %d digits", piv.PINMinLen, piv.PINMaxLen))
 	puk := fs.String("puk", vcard.DefaultPUK, "PUK, 6 to 8 digits")
 	alg := fs.String("alg", "p256", "key algorithm: rsa2048, p256 or p384")
 	pkiDir := fs.String("pki", "pki", "directory of the council PKI (created when missing)")

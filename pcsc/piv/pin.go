@@ -15,8 +15,17 @@ const (
 	keyRefPUK = 0x81
 )
 
-// ErrPINFormat means a PIN is not 6 to 8 ASCII digits. It never contains the PIN.
-var ErrPINFormat = errors.New("piv: the PIN must be 6 to 8 digits (0-9)")
+// The PIV application PIN is PINMinLen to PINMaxLen ASCII digits (SP 800-73-4 Part 2
+// §2.4.3). These are the one definition of the bounds: the configuration, the session and
+// the PIN pad take theirs from here.
+const (
+	PINMinLen = 6
+	PINMaxLen = 8
+)
+
+// ErrPINFormat means a PIN is not PINMinLen to PINMaxLen ASCII digits. It never contains
+// the PIN.
+var ErrPINFormat = fmt.Errorf("piv: the PIN must be %d to %d digits (0-9)", PINMinLen, PINMaxLen)
 
 // ErrPUKFormat means a PUK is not 6 to 8 bytes. It never contains the PUK.
 var ErrPUKFormat = errors.New("piv: the PUK must be 6 to 8 characters")
@@ -25,10 +34,10 @@ var ErrPUKFormat = errors.New("piv: the PUK must be 6 to 8 characters")
 // verified: the caller must disconnect with a card reset to clear it.
 var ErrLogoutUnsupported = errors.New("piv: the card cannot log out; disconnect with a reset to clear the PIN")
 
-// ValidatePIN checks that pin is 6 to 8 ASCII digits, the PIV application PIN format
-// (SP 800-73-4 Part 2 §2.4.3), without sending anything. It returns ErrPINFormat otherwise.
+// ValidatePIN checks that pin is PINMinLen to PINMaxLen ASCII digits, the PIV application
+// PIN format, without sending anything. It returns ErrPINFormat otherwise.
 func ValidatePIN(pin []byte) error {
-	if len(pin) < 6 || len(pin) > 8 {
+	if len(pin) < PINMinLen || len(pin) > PINMaxLen {
 		return ErrPINFormat
 	}
 	for _, c := range pin {

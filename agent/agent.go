@@ -21,7 +21,6 @@ import (
 	"smartpath/agent/uilink"
 	"smartpath/kiosk-ui/screens"
 	"smartpath/pcsc"
-	"smartpath/pcsc/piv"
 )
 
 // Agent is one running kiosk-agent.
@@ -47,16 +46,12 @@ func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	slot, err := pivSlot(cfg.Card.Slot)
-	if err != nil {
-		return nil, err
-	}
 	a := &Agent{
 		cfg:       cfg,
 		logger:    logger,
 		token:     uilink.NewToken(),
 		telemetry: telemetry.New(),
-		card:      newPIVCard(slot, logger),
+		card:      newPIVCard(cfg.Card.PIVSlot(), logger),
 	}
 	for _, l := range []struct{ key, addr string }{{"ui.listen", cfg.UI.Listen}, {"admin.listen", cfg.Admin.Listen}} {
 		if err := loopbackOnly(l.key, l.addr); err != nil {
@@ -236,18 +231,4 @@ func loopbackOnly(key, addr string) error {
 		}
 	}
 	return fmt.Errorf("%s: %q is not a loopback IP address and port; use 127.0.0.1:<port>: the agent listens on loopback only", key, addr)
-}
-
-func pivSlot(name string) (piv.Slot, error) {
-	switch name {
-	case "", "9a":
-		return piv.Slot9A, nil
-	case "9c":
-		return piv.Slot9C, nil
-	case "9d":
-		return piv.Slot9D, nil
-	case "9e":
-		return piv.Slot9E, nil
-	}
-	return piv.Slot{}, fmt.Errorf("card.slot: %q is not a PIV key slot (9a, 9c, 9d, 9e)", name)
 }

@@ -79,7 +79,8 @@ type Session struct {
 type Card struct {
 	// Reader is a substring of the reader name to use; empty means any reader.
 	Reader string `yaml:"reader"`
-	// Slot is the PIV key slot that authenticates the citizen (lower-case hex).
+	// Slot is the PIV key slot that authenticates the citizen (lower-case hex). Only 9a
+	// passes validation (unusableSlots says why not the others).
 	Slot string `yaml:"slot"`
 }
 
@@ -144,4 +145,10 @@ func (l Log) SlogLevel() slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// PIVSlot is the key slot Slot names, once the configuration is valid.
+func (c Card) PIVSlot() piv.Slot {
+	s, _ := piv.SlotNamed(c.Slot)
+	return s
 }

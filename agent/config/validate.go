@@ -24,6 +24,13 @@ var langRE = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // validate checks values that decoded but may still be wrong. It runs only when decoding
 // found no problems, so that every key's type is right here.
+// unusableSlots are the PIV key slots the kiosk cannot authenticate a citizen with, and why.
+var unusableSlots = map[piv.Slot]string{
+	piv.Slot9C: "needs the PIN again right before every signature, and a session makes several; the kiosk asks for the PIN once",
+	piv.Slot9D: "is the key management (encryption) key, not an authentication key",
+	piv.Slot9E: "signs without the PIN, so the card's key would be used without the citizen having entered it",
+}
+
 func validate(name string, c *Config, d *decoder) {
 	ports := map[int]string{}
 	claim := func(key string, port int) {
@@ -136,9 +143,12 @@ func validate(name string, c *Config, d *decoder) {
 
 	// Card.
 	c.Card.Slot = strings.ToLower(c.Card.Slot)
-	if !slices.Contains([]string{"9a", "9c", "9d", "9e"}, c.Card.Slot) {
+	if slot, ok := piv.SlotNamed(c.Card.Slot); !ok {
 		d.addf(d.line("card.slot"), "card.slot", "use 9a, the PIV authentication key",
 			"%q is not a PIV key slot", c.Card.Slot)
+	} else if why, refused := unusableSlots[slot]; refused {
+		d.addf(d.line("card.slot"), "card.slot", "use 9a, the PIV authentication key",
+			"%s %s", slot, why)
 	}
 	if len(c.Card.Reader) > 256 {
 		d.addf(d.line("card.reader"), "card.reader", "use a short part of the reader's name", "too long")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"smartpath/pcsc"
 )
@@ -31,6 +32,17 @@ var (
 	// Slot9E is "Card Authentication": usable without the PIN.
 	Slot9E = Slot{Key: 0x9E, Object: 0x5FC101}
 )
+
+// SlotNamed returns the slot whose key reference is name in hex ("9a" or "9A"), if it is
+// one of the four above.
+func SlotNamed(name string) (Slot, bool) {
+	for _, s := range []Slot{Slot9A, Slot9C, Slot9D, Slot9E} {
+		if strings.EqualFold(name, s.String()) {
+			return s, true
+		}
+	}
+	return Slot{}, false
+}
 
 // String names the slot by its key reference, e.g. "9A".
 func (s Slot) String() string { return fmt.Sprintf("%02X", s.Key) }

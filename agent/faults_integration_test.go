@@ -12,6 +12,7 @@ import (
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 // Faults heal without a hand on the kiosk (docs/security.md, invariant 8): pcscd killed while idle shows
@@ -63,7 +64,7 @@ func TestFaultsHeal(t *testing.T) {
 		}
 		c.CloseIdleConnections()
 		proxyGone(t, home)
-		waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+		waitfor.Until(t, waitfor.Timeout, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
 		remove() // the virtual card lost its reader with pcscd
 
 		env.PCSCD.Start(t)
@@ -148,7 +149,7 @@ func TestFaultsHeal(t *testing.T) {
 		if slices.Contains(seen, "session") {
 			t.Fatalf("a session opened for a card that was pulled: phases %v", seen)
 		}
-		waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+		waitfor.Until(t, waitfor.Timeout, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
 		if got := card.Signatures() - sigs; got > 1 {
 			t.Fatalf("%d card signatures for one aborted session", got)
 		}

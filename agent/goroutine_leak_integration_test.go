@@ -10,6 +10,7 @@ import (
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 // Every goroutine the agent starts has an owner that waits for it: after a busy life —
@@ -64,7 +65,7 @@ func TestAgentLeavesNoGoroutines(t *testing.T) {
 	ui.Close()
 	remove()
 	c.CloseIdleConnections()
-	waitFor(t, "the portal's connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+	waitfor.Until(t, waitfor.Timeout, "the portal's connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
 	goleak.VerifyNone(t, baseline,
 		// The private pcscd started again above: its process waiter belongs to the harness.
 		goleak.IgnoreAnyFunction("smartpath/testing/pcscdtest.(*Daemon).Start.func1"))

@@ -13,6 +13,7 @@ import (
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 // Helpers shared by the agent's integration tests (the lead's session_integration_test.go
@@ -75,7 +76,7 @@ func cookieHeader(c *http.Client, host string) string {
 // waitLogCount waits until the agent's log holds at least n lines containing substr.
 func waitLogCount(t *testing.T, env *kiosktest.Env, substr string, n int) {
 	t.Helper()
-	waitFor(t, "agent log lines with "+substr, func() bool {
+	waitfor.Until(t, waitfor.Timeout, "agent log lines with "+substr, func() bool {
 		return strings.Count(env.AgentLog(), substr) >= n
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 // The PIN never leaves the card path (docs/security.md, invariant 1): a whole visit — a wrong PIN, a
@@ -49,7 +50,7 @@ func TestPINNeverPrinted(t *testing.T) {
 	ui.SendPIN(longPIN)
 	waitLogCount(t, env, ignoredPIN, ignored+1)
 	ui.SendPIN(rightPIN[:7] + "x")
-	waitFor(t, "an error message for a PIN that is not digits", func() bool {
+	waitfor.Until(t, waitfor.Timeout, "an error message for a PIN that is not digits", func() bool {
 		return strings.Contains(strings.Join(ui.Received(), "\n"), `"bad_message"`)
 	})
 	ui.SendPIN(rightPIN)

@@ -13,6 +13,7 @@ import (
 	"smartpath/testing/pki"
 	"smartpath/testing/portal"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 // When the portal session cannot open, the citizen sees a clear error — portal_unavailable,
@@ -140,7 +141,7 @@ func expectPortalError(t *testing.T, env *kiosktest.Env, ui *kiosktest.UI, card 
 		t.Fatal("the card is still logged in on the portal error screen")
 	}
 	if env.Portal != nil {
-		waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+		waitfor.Until(t, waitfor.Timeout, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
 	}
 	remove()
 	ui.WaitPhase("idle", wait)

@@ -12,6 +12,7 @@ import (
 	"smartpath/agent/config"
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 // Short session timers for the session-end tests: the warning shows 0.5 s after the last
@@ -165,7 +166,7 @@ func TestSessionEnd(t *testing.T) {
 		}
 		c.CloseIdleConnections()
 		proxyGone(t, home)
-		waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+		waitfor.Until(t, waitfor.Timeout, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
 		if pinVerified(t, card) {
 			t.Fatal("the card is still logged in after the agent stopped")
 		}
@@ -194,7 +195,7 @@ func checkEnded(t *testing.T, env *kiosktest.Env, ui *kiosktest.UI, card *vcard.
 	}
 	c.CloseIdleConnections()
 	proxyGone(t, home)
-	waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+	waitfor.Until(t, waitfor.Timeout, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
 	if pinVerified(t, card) {
 		t.Fatal("the card is still logged in after the session ended")
 	}

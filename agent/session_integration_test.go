@@ -3,7 +3,6 @@
 package agent_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 const wait = 15 * time.Second
@@ -104,7 +104,7 @@ func TestCitizenFlow(t *testing.T) {
 				resp.Body.Close()
 				t.Fatalf("the proxy still serves the ended session: %s", resp.Status)
 			}
-			waitFor(t, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
+			waitfor.Until(t, waitfor.Timeout, "upstream connections closed", func() bool { return env.Portal.ConnsOpen() == 0 })
 			janeConns := connsOf(env, "Jane Citizen")
 
 			// The next citizen: a new handshake, their own repairs only.
@@ -216,17 +216,4 @@ func connsOf(env *kiosktest.Env, cn string) int {
 		}
 	}
 	return n
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
+	"smartpath/testing/waitfor"
 )
 
 // The control channel of the real agent (docs/security.md, invariants 2 and 7) during a citizen's
@@ -110,7 +111,7 @@ func TestUIChannelRefusals(t *testing.T) {
 			c.Close()
 		}
 	}()
-	waitFor(t, "room for 7 more UI connections", func() bool {
+	waitfor.Until(t, waitfor.Timeout, "room for 7 more UI connections", func() bool {
 		c, _, err := env.DialUIRaw(uiOrigin, token)
 		if err != nil {
 			return false
@@ -126,7 +127,7 @@ func TestUIChannelRefusals(t *testing.T) {
 	}
 	open[0].Close()
 	open = open[1:]
-	waitFor(t, "a UI connection after one closed", func() bool {
+	waitfor.Until(t, waitfor.Timeout, "a UI connection after one closed", func() bool {
 		c, _, err := env.DialUIRaw(uiOrigin, token)
 		if err != nil {
 			return false

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"smartpath/testing/waitfor"
 )
 
 func TestHopByHopAndDroppedHeaders(t *testing.T) {
@@ -215,7 +217,7 @@ func TestCloseDuringSignature(t *testing.T) {
 		t.Error("Probe succeeded across Close")
 	}
 	// The signature already under way finishes on the card; no other one starts.
-	waitFor(t, "the card to finish", func() bool { return slow.n.Load() == 1 && slow.busy.Load() == 0 })
+	waitfor.Until(t, waitfor.Timeout, "the card to finish", func() bool { return slow.n.Load() == 1 && slow.busy.Load() == 0 })
 	if _, err := s.signer.Sign(rand.Reader, make([]byte, 32), crypto.SHA256); err == nil {
 		t.Error("the session signer still signs after Close")
 	}

@@ -10,19 +10,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-)
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
+	"smartpath/testing/waitfor"
+)
 
 func TestWebsocketThroughProxy(t *testing.T) {
 	for _, h2 := range []bool{false, true} {
@@ -133,7 +123,7 @@ func testCloseEndsEverything(t *testing.T, h2 bool) {
 	t.Logf("Close took %v", time.Since(start))
 
 	// Counted by the portal's ConnState (the hijacked websocket is checked below).
-	waitFor(t, "upstream connections to close", func() bool { return c.portal.open.Load() == 0 })
+	waitfor.Until(t, waitfor.Timeout, "upstream connections to close", func() bool { return c.portal.open.Load() == 0 })
 	// The websocket is cut on both sides.
 	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := ws.ReadMessage(); err == nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
+
+	"smartpath/testing/waitfor"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -116,7 +118,7 @@ func TestOrderAndConfirm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	eventually(t, "the connection reported", 10*time.Second, func() bool { return rec.has("connected", 1, 0) })
+	waitfor.Until(t, waitfor.Timeout, "the connection reported", func() bool { return rec.has("connected", 1, 0) })
 	s.OrderWipe(1, 42)
 	id, err := c.Next()
 	if err != nil || id != 42 {
@@ -129,7 +131,7 @@ func TestOrderAndConfirm(t *testing.T) {
 	if err := c.Confirm(42); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the confirmation reported", 10*time.Second, func() bool { return rec.has("wiped", 1, 42) })
+	waitfor.Until(t, waitfor.Timeout, "the confirmation reported", func() bool { return rec.has("wiped", 1, 42) })
 	if rec.has("wiped", 1, 41) {
 		t.Fatal("a confirmation of an order never sent was passed on")
 	}
@@ -158,7 +160,7 @@ func TestHostileShellMessages(t *testing.T) {
 	if code != http.StatusSwitchingProtocols {
 		t.Fatalf("HTTP %d", code)
 	}
-	eventually(t, "connected", 10*time.Second, func() bool { return rec.has("connected", 1, 0) })
+	waitfor.Until(t, waitfor.Timeout, "connected", func() bool { return rec.has("connected", 1, 0) })
 	s.OrderWipe(1, 7)
 	for _, m := range []string{
 		`{"v":1,"type":"wiped","id":7,"id":8}`,
@@ -178,7 +180,7 @@ func TestHostileShellMessages(t *testing.T) {
 	if err := ws.WriteMessage(websocket.TextMessage, encode(TypeWiped, 7)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the good confirmation", 10*time.Second, func() bool { return rec.has("wiped", 1, 7) })
+	waitfor.Until(t, waitfor.Timeout, "the good confirmation", func() bool { return rec.has("wiped", 1, 7) })
 	for _, e := range rec.events() {
 		if e.kind == "wiped" && e.gen != 7 || e.kind == "lost" {
 			t.Fatalf("a bad message had an effect: %v", rec.events())
@@ -186,7 +188,7 @@ func TestHostileShellMessages(t *testing.T) {
 	}
 	// Too big: the connection closes.
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"v":1,"type":"wiped","id":7,"pad":"`+strings.Repeat("x", MaxMessage)+`"}`))
-	eventually(t, "the connection dropped", 10*time.Second, func() bool { return rec.has("lost", 1, 0) })
+	waitfor.Until(t, waitfor.Timeout, "the connection dropped", func() bool { return rec.has("lost", 1, 0) })
 }
 
 func TestNewShellReplacesOldAndDrop(t *testing.T) {
@@ -197,13 +199,13 @@ func TestNewShellReplacesOldAndDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	eventually(t, "first connected", 10*time.Second, func() bool { return rec.has("connected", 1, 0) })
+	waitfor.Until(t, waitfor.Timeout, "first connected", func() bool { return rec.has("connected", 1, 0) })
 	b, err := Dial(ctx, url, token)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	eventually(t, "second replaces first", 10*time.Second, func() bool {
+	waitfor.Until(t, waitfor.Timeout, "second replaces first", func() bool {
 		return rec.has("connected", 2, 0) && rec.has("lost", 1, 0)
 	})
 	s.OrderWipe(1, 5) // to the replaced connection: dropped
@@ -218,7 +220,7 @@ func TestNewShellReplacesOldAndDrop(t *testing.T) {
 	if _, err := b.Next(); err == nil {
 		t.Fatal("a dropped shell still reads orders")
 	}
-	eventually(t, "second lost", 10*time.Second, func() bool { return rec.has("lost", 2, 0) })
+	waitfor.Until(t, waitfor.Timeout, "second lost", func() bool { return rec.has("lost", 2, 0) })
 }
 
 func FuzzDecode(f *testing.F) {
@@ -238,16 +240,4 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted a duplicate key: %q", data)
 		}
 	})
-}
-
-// eventually waits until cond holds, failing the test after within.
-func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

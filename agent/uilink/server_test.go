@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"smartpath/agent/session"
+	"smartpath/testing/waitfor"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -195,7 +196,7 @@ func TestOversizedMessageCloses1009(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
 		t.Fatalf("got %v %s; want close 1009", err, data)
 	}
-	waitFor(t, "connection gone", func() bool { return ts.Connections() == 0 })
+	waitfor.Until(t, waitfor.Timeout, "connection gone", func() bool { return ts.Connections() == 0 })
 }
 
 func TestBadMessagesAnsweredConnectionStays(t *testing.T) {
@@ -299,7 +300,7 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = silent
-	waitFor(t, "silent client dropped", func() bool { return ts.Connections() == 1 })
+	waitfor.Until(t, waitfor.Timeout, "silent client dropped", func() bool { return ts.Connections() == 1 })
 	time.Sleep(100 * time.Millisecond) // several ping periods: the live client stays
 	if ts.Connections() != 1 {
 		t.Error("live client dropped")
@@ -410,17 +411,6 @@ func TestStateJSONIsValid(t *testing.T) {
 	var m map[string]any
 	if err := json.Unmarshal(ts.last, &m); err != nil || m["phase"] != "starting" {
 		t.Errorf("initial %s", ts.last)
-	}
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"smartpath/agent/proxy"
+	"smartpath/testing/waitfor"
 )
 
 // proxied starts the kiosk's portal proxy (agent/proxy) in front of w for one card. This is
@@ -97,7 +98,7 @@ func TestThroughKioskProxy(t *testing.T) {
 
 	// Session end closes every upstream connection.
 	ps.Close()
-	waitFor(t, "upstream connections to close", func() bool { return w.srv.ConnsOpen() == 0 })
+	waitfor.Until(t, waitfor.Timeout, "upstream connections to close", func() bool { return w.srv.ConnsOpen() == 0 })
 }
 
 func TestForeignCardThroughKioskProxy(t *testing.T) {

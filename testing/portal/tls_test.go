@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smartpath/testing/pki"
+	"smartpath/testing/waitfor"
 )
 
 func TestForeignCardRefusedWithPage(t *testing.T) {
@@ -165,7 +166,7 @@ func TestHandshakeCounting(t *testing.T) {
 			if len(conns) != 1 || conns[0].Requests != 2 || conns[0].CN != "Jane Citizen" || conns[0].SerialHash == "" {
 				t.Errorf("Conns() = %+v, want one connection with 2 requests from Jane", conns)
 			}
-			waitFor(t, "the connection to close", func() bool { return w.srv.ConnsOpen() == 0 })
+			waitfor.Until(t, waitfor.Timeout, "the connection to close", func() bool { return w.srv.ConnsOpen() == 0 })
 
 			// A second connection with the same session cache resumes: no new signature.
 			st = rawGets(t, w, cfg, "/assets/img/load-1-2.svg")
@@ -235,7 +236,7 @@ func TestStatsEndpoint(t *testing.T) {
 		t.Errorf("open connections %d, want 2 (portal and SSO, kept alive)", st.ConnsOpen)
 	}
 	b.tr.CloseIdleConnections()
-	waitFor(t, "connections to close", func() bool { return w.srv.ConnsOpen() == 0 })
+	waitfor.Until(t, waitfor.Timeout, "connections to close", func() bool { return w.srv.ConnsOpen() == 0 })
 }
 
 func TestSSORequiresClientCert(t *testing.T) {

@@ -157,7 +157,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	uiMux := http.NewServeMux()
 	uiMux.Handle("/ws", a.ui)
 	uiMux.Handle(shelllink.Path, a.shell)
-	uiMux.Handle("/", screens.Handler())
+	uiMux.Handle("/", screens.Handler(a.cfg.UI.Languages, a.cfg.UI.DefaultLanguage))
 	uiSrv := &http.Server{Handler: uiMux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug)}
 	adminSrv := &http.Server{Handler: a.telemetry.Handler(), ReadHeaderTimeout: 5 * time.Second,

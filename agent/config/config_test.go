@@ -169,6 +169,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad format", caLine + "log:\n  format: xml\n", 4, "log.format", "not a log format"},
 		{"default lang", caLine + "ui:\n  default_language: fr\n", 4, "ui.default_language", "not in ui.languages"},
 		{"bad lang", caLine + "ui:\n  languages: [EN]\n  default_language: EN\n", 4, "ui.languages[0]", "not a language code"},
+		{"lang without screens", caLine + "ui:\n  languages: [en, fr]\n", 4, "ui.languages[1]", `"fr" has no screens`},
 		{"relative url file", caLine + "ui:\n  url_file: ui-url\n", 4, "ui.url_file", "not an absolute path"},
 		{"syntax", caLine + "  home: x\n bad: y\n", 3, "", "fix the YAML syntax"},
 		{"not a mapping", "- a\n- b\n", 1, "", "want a mapping of keys"},

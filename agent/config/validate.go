@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"smartpath/kiosk-ui/screens"
 	"smartpath/pcsc/piv"
 )
 
@@ -56,6 +57,9 @@ func validate(name string, c *Config, d *decoder) {
 		if !langRE.MatchString(l) {
 			d.addf(d.line("ui.languages"), fmt.Sprintf("ui.languages[%d]", i),
 				"use lower-case ISO 639-1 codes such as en or el", "%q is not a language code", l)
+		} else if have := screens.Languages(); !slices.Contains(have, l) {
+			d.addf(d.line("ui.languages"), fmt.Sprintf("ui.languages[%d]", i),
+				"use the languages the screens are translated into: "+strings.Join(have, ", "), "%q has no screens", l)
 		}
 	}
 	if !slices.Contains(c.UI.Languages, c.UI.DefaultLanguage) {

@@ -447,3 +447,19 @@ func screensRect(t *testing.T, k screens.Kiosk, id string) []float64 {
 	}
 	return []float64{x, y}
 }
+
+// The screens offer exactly the configured languages and open in the configured default:
+// with ui.languages [el] the kiosk shows Greek and no language choice at all.
+func TestRealAgentConfiguredLanguages(t *testing.T) {
+	_, k := startReal(t, kiosktest.Options{Config: func(c *config.Config) {
+		c.UI.Languages = []string{"el"}
+		c.UI.DefaultLanguage = "el"
+	}})
+	waitText(k, "idle-title", screens.Msg(t, "el", "idle.title", nil))
+	if got := k.Str(`[...document.querySelectorAll("#prefs-languages button")].map(b => b.lang).join() + " " + document.getElementById("prefs-languages").hidden`); got != "el true" {
+		t.Errorf("language buttons, hidden = %s, want only el, and no choice shown", got)
+	}
+	if got := k.Str(`document.documentElement.lang`); got != "el" {
+		t.Errorf("the page's language is %q, want el (what a screen reader speaks it in)", got)
+	}
+}

@@ -44,13 +44,14 @@ const languagesPath = "i18n/languages.json"
 
 // Handler returns the handler that serves the web screens: "/" is index.html, every other
 // path is a file of the embedded assets. Only GET and HEAD are allowed. Every response,
-// errors included, carries the security headers.
-func Handler() http.Handler {
+// errors included, carries the security headers. The page offers the languages of
+// languages that have a catalog (all of them when it is empty), def first shown.
+func Handler(languages []string, def string) http.Handler {
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic("screens: embedded assets missing: " + err.Error()) // a build error, not a runtime one
 	}
-	return &handler{files: sub, languages: languagesJSON()}
+	return &handler{files: sub, languages: languagesJSON(languages, def)}
 }
 
 type handler struct {

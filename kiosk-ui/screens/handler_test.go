@@ -14,7 +14,7 @@ import (
 func serve(t *testing.T, method, target string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	Handler().ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	Handler(nil, "en").ServeHTTP(rec, httptest.NewRequest(method, target, nil))
 	return rec
 }
 
@@ -165,14 +165,26 @@ func TestLanguages(t *testing.T) {
 	if !slices.Equal(got, []string{"el", "en"}) {
 		t.Fatalf("Languages() = %q, want [el en]", got)
 	}
-	var list struct {
-		Languages []string `json:"languages"`
-		Default   string   `json:"default"`
-	}
-	if err := json.Unmarshal(languagesJSON(), &list); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(list.Languages, got) || list.Default != "en" {
-		t.Errorf("languages.json = %+v, want %q with default en", list, got)
+	for _, tt := range []struct {
+		configured []string
+		def        string
+		want       []string
+		wantDef    string
+	}{
+		{nil, "en", []string{"el", "en"}, "en"},
+		{[]string{"el"}, "el", []string{"el"}, "el"},             // ui.languages: [el]
+		{[]string{"en", "el"}, "el", []string{"en", "el"}, "el"}, // the configured order
+		{[]string{"el", "fr"}, "fr", []string{"el"}, "el"},       // no catalog for fr
+	} {
+		var list struct {
+			Languages []string `json:"languages"`
+			Default   string   `json:"default"`
+		}
+		if err := json.Unmarshal(languagesJSON(tt.configured, tt.def), &list); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(list.Languages, tt.want) || list.Default != tt.wantDef {
+			t.Errorf("configured %q, default %q: languages.json = %+v, want %q with default %s", tt.configured, tt.def, list, tt.want, tt.wantDef)
+		}
 	}
 }

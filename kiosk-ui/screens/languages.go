@@ -41,12 +41,27 @@ func validLanguageCode(code string) bool {
 	return true
 }
 
-// languagesJSON is what the page fetches to learn which catalogs exist.
-func languagesJSON() []byte {
+// languagesJSON is what the page fetches to learn which catalogs to offer: those of
+// configured (in its order) that have a catalog, or every catalog when configured is empty,
+// and def as the default when it is one of them (else the first).
+func languagesJSON(configured []string, def string) []byte {
+	have := Languages()
+	offer := have
+	if len(configured) > 0 {
+		offer = nil
+		for _, l := range configured {
+			if slices.Contains(have, l) && !slices.Contains(offer, l) {
+				offer = append(offer, l)
+			}
+		}
+	}
+	if !slices.Contains(offer, def) && len(offer) > 0 {
+		def = offer[0]
+	}
 	b, err := json.Marshal(struct {
 		Languages []string `json:"languages"`
 		Default   string   `json:"default"`
-	}{Languages(), "en"})
+	}{offer, def})
 	if err != nil {
 		panic("screens: " + err.Error())
 	}

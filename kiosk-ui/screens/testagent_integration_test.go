@@ -114,7 +114,7 @@ func newTestAgent(t testing.TB) *testAgent {
 	}
 	a.portal = newFakePortal(t)
 	mux := http.NewServeMux()
-	mux.Handle("/", Handler())
+	mux.Handle("/", Handler(nil, "en"))
 	mux.HandleFunc("/ws", a.serveWS)
 	a.srv = httptest.NewServer(mux) // listens on 127.0.0.1 only
 	t.Cleanup(a.Close)

@@ -23,7 +23,7 @@ export async function loadCatalogs() {
     if (cat && typeof cat === 'object') catalogs.set(code, cat);
   }
   languages = codes.filter((c) => catalogs.has(c));
-  current = fallback;
+  if (!setLanguage(fallback) && languages.length > 0) setLanguage(languages[0]);
 }
 
 async function fetchJSON(url) {

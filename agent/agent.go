@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"sync"
@@ -223,12 +222,8 @@ func (a *Agent) onCardEvent(ev pcsc.Event) {
 // loopbackOnly refuses a listen address off loopback (docs/security.md, invariant 3). config.Load
 // refuses one too; New checks again because it accepts any *config.Config.
 func loopbackOnly(key, addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err == nil {
-		var ip netip.Addr
-		if ip, err = netip.ParseAddr(host); err == nil && ip.IsLoopback() {
-			return nil
-		}
+	if _, err := config.LoopbackAddr(addr); err != nil {
+		return fmt.Errorf("%s: %w; use 127.0.0.1:<port>: the agent listens on loopback only", key, err)
 	}
-	return fmt.Errorf("%s: %q is not a loopback IP address and port; use 127.0.0.1:<port>: the agent listens on loopback only", key, addr)
+	return nil
 }

@@ -173,22 +173,34 @@ func validate(name string, c *Config, d *decoder) {
 // loopbackListen checks a host:port listen address on a loopback IP.
 func loopbackListen(d *decoder, key, addr, example string) (int, bool) {
 	hint := "use " + example + ": the agent listens on loopback only"
-	host, portStr, err := net.SplitHostPort(addr)
+	port, err := LoopbackAddr(addr)
+	if err == nil && port == 0 {
+		err = fmt.Errorf("port 0 is not a port number (1-65535)")
+	}
 	if err != nil {
-		d.addf(d.line(key), key, hint, "%q is not host:port", addr)
-		return 0, false
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.IsLoopback() {
-		d.addf(d.line(key), key, hint, "%q is not a loopback IP address", host)
-		return 0, false
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 1 || port > 65535 {
-		d.addf(d.line(key), key, hint, "%q is not a port number (1-65535)", portStr)
+		d.addf(d.line(key), key, hint, "%v", err)
 		return 0, false
 	}
 	return port, true
+}
+
+// LoopbackAddr checks that addr is a loopback IP address and a port (docs/security.md,
+// invariant 3) and returns the port (0: any free one, which tests use and Load refuses). It
+// is the one check of a listen address: Load applies it to every listen key and agent.New
+// again to the configuration it is given.
+func LoopbackAddr(addr string) (int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not host:port", addr)
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		return 0, fmt.Errorf("%q is not a loopback IP address", host)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return 0, fmt.Errorf("%q is not a port number (1-65535)", portStr)
+	}
+	return port, nil
 }
 
 func positive(d *decoder, key string, v, max time.Duration) {

@@ -10,7 +10,7 @@ import (
 func Next(s State, in Input) (State, []Effect) {
 	t := step{s: s}
 	t.apply(in)
-	if visibleOf(t.s) != visibleOf(s) {
+	if t.s.Visible() != s.Visible() {
 		if t.s.Phase == PhaseEnding {
 			// "ending" is the wipe in progress: the UI shows it before the wipe runs (the
 			// card's logout can take up to the wipe timeout), not after it.
@@ -480,28 +480,4 @@ func (t *step) disarmAll() {
 			t.disarm(id)
 		}
 	}
-}
-
-// visible is the part of a State the UI shows; a change of it is broadcast.
-type visible struct {
-	phase              Phase
-	lang               string
-	pin                PINState
-	citizen, portalURL string
-	endsAt, warnEndsAt time.Time
-	err                ErrorCode
-	goodbye            Reason
-}
-
-func visibleOf(s State) visible {
-	v := visible{phase: s.Phase, lang: s.Lang, err: s.Error, goodbye: s.Goodbye}
-	switch s.Phase {
-	case PhasePIN, PhaseVerifying:
-		v.pin = s.PIN
-	case PhaseConnecting:
-		v.citizen = s.Citizen
-	case PhaseSession:
-		v.citizen, v.portalURL, v.endsAt, v.warnEndsAt = s.Citizen, s.PortalURL, s.EndsAt, s.WarningEndsAt
-	}
-	return v
 }

@@ -204,8 +204,8 @@ func TestNextEveryPhaseEveryInput(t *testing.T) {
 					}
 				}
 				// Broadcast exactly when the visible state changed.
-				if (count[Broadcast](fx) == 1) != (visibleOf(got) != visibleOf(s)) {
-					t.Errorf("broadcast %d but visible changed %v", count[Broadcast](fx), visibleOf(got) != visibleOf(s))
+				if (count[Broadcast](fx) == 1) != (got.Visible() != s.Visible()) {
+					t.Errorf("broadcast %d but visible changed %v", count[Broadcast](fx), got.Visible() != s.Visible())
 				}
 				// Every armed timer is the state's current generation.
 				for _, e := range fx {

@@ -226,34 +226,31 @@ func unixMilli(t time.Time) int64 { return t.UnixMilli() }
 // stateMessage renders a session state as the protocol's state message: each field only in
 // the phases docs/ui-protocol.md gives it.
 func stateMessage(s session.State, seq uint64) stateMsg {
-	m := stateMsg{V: Version, Type: "state", Seq: seq, Phase: string(s.Phase), Lang: s.Lang}
-	switch s.Phase {
-	case session.PhasePIN, session.PhaseVerifying:
-		p := &pinView{Min: s.PIN.Min, Max: s.PIN.Max, Wrong: s.PIN.Wrong}
-		if s.PIN.TriesLeft >= 0 {
-			n := s.PIN.TriesLeft
+	v := s.Visible()
+	m := stateMsg{V: Version, Type: "state", Seq: seq, Phase: string(v.Phase), Lang: v.Lang}
+	if v.HasPIN {
+		p := &pinView{Min: v.PIN.Min, Max: v.PIN.Max, Wrong: v.PIN.Wrong}
+		if v.PIN.TriesLeft >= 0 {
+			n := v.PIN.TriesLeft
 			p.TriesLeft = &n
 		}
 		m.PIN = p
-	case session.PhaseConnecting:
-		m.Citizen = &citizenView{Name: s.Citizen}
-	case session.PhaseSession:
-		m.Citizen = &citizenView{Name: s.Citizen}
-		m.Session = &sessionView{PortalURL: s.PortalURL, EndsAt: unixMilli(s.EndsAt),
-			IdleTimeoutSec: int(s.Config.IdleTimeout / time.Second)}
-		if !s.WarningEndsAt.IsZero() {
-			m.Warning = &warningView{EndsAt: unixMilli(s.WarningEndsAt)}
+	}
+	if v.HasCitizen {
+		m.Citizen = &citizenView{Name: v.Citizen}
+	}
+	if v.Phase == session.PhaseSession {
+		m.Session = &sessionView{PortalURL: v.PortalURL, EndsAt: unixMilli(v.EndsAt),
+			IdleTimeoutSec: int(v.IdleTimeout / time.Second)}
+		if !v.WarningEndsAt.IsZero() {
+			m.Warning = &warningView{EndsAt: unixMilli(v.WarningEndsAt)}
 		}
-	case session.PhaseError, session.PhaseOutOfOrder:
-		code := s.Error
-		if code == "" {
-			code = session.ErrCodeOutOfOrder
-		}
-		m.Error = &codeView{Code: string(code)}
-	case session.PhaseEnding, session.PhaseGoodbye:
-		if s.Goodbye != "" {
-			m.Goodbye = &reasonView{Reason: string(s.Goodbye)}
-		}
+	}
+	if v.Error != "" {
+		m.Error = &codeView{Code: string(v.Error)}
+	}
+	if v.Goodbye != "" {
+		m.Goodbye = &reasonView{Reason: string(v.Goodbye)}
 	}
 	return m
 }

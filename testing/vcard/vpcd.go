@@ -83,15 +83,17 @@ func Serve(ctx context.Context, c *Card, addr string, report func(error)) error 
 	}
 }
 
+// dialTCP is how dialVPCD connects; a test counts the attempts through it.
+var dialTCP = (&net.Dialer{}).DialContext
+
 // dialVPCD connects to addr, retrying with back-off until vpcd listens, ctx is done or
 // ConnectTimeout passes.
 func dialVPCD(ctx context.Context, addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
-	var d net.Dialer
 	backoff := 5 * time.Millisecond
 	for {
-		conn, err := d.DialContext(ctx, "tcp", addr)
+		conn, err := dialTCP(ctx, "tcp", addr)
 		if err == nil {
 			return conn, nil
 		}

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"smartpath/testing/waitfor"
 )
 
 // fakeVPCD is the reader side of the vpcd protocol, as pcscd's driver speaks it.
@@ -182,11 +185,22 @@ func TestInsertWaitsForVPCD(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	var failed atomic.Int32
+	dial := dialTCP
+	dialTCP = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			failed.Add(1)
+		}
+		return conn, err
+	}
+	defer func() { dialTCP = dial }()
 	c, _ := New(Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Insert(ctx, c, addr) }()
-	time.Sleep(30 * time.Millisecond) // let a few dials fail (this is the behaviour under test)
+	// A few dials fail (this is the behaviour under test): Insert goes on trying.
+	waitfor.Until(t, waitfor.Timeout, "three failed dials", func() bool { return failed.Load() >= 3 })
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		t.Skipf("port %s taken meanwhile: %v", addr, err)

@@ -12,7 +12,8 @@
 //	               │                                └──────────────▶  error        ending
 //	               └──── card removed (from any phase) ◀── goodbye ◀───────────────────┘
 //
-// The security rules of DESIGN.md are enforced here, where a table test can check them:
+// The security invariants of docs/security.md (1 and 5) are enforced here, where a table
+// test can check them:
 //
 //   - One PIN submission yields at most one [VerifyPIN] effect, only in phase pin; a PIN
 //     submitted in any other phase is ignored, and no error path verifies on its own.

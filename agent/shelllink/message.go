@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"smartpath/agent/strictjson"
 )
 
 const (
@@ -51,8 +53,8 @@ func decode(data []byte) (Message, error) {
 	if len(keys) != 3 || keys["v"] == nil || keys["type"] == nil || keys["id"] == nil {
 		return Message{}, errors.New(`want exactly the fields "v", "type" and "id"`)
 	}
-	if dup := duplicateKey(data); dup {
-		return Message{}, errors.New("a field appears twice")
+	if err := strictjson.CheckKeys(data); err != nil {
+		return Message{}, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -69,30 +71,4 @@ func decode(data []byte) (Message, error) {
 		return Message{}, errors.New("id must be above 0")
 	}
 	return m, nil
-}
-
-// duplicateKey reports whether the top-level object names a key twice (encoding/json
-// keeps the last; two readers of one message must never disagree).
-func duplicateKey(data []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return false
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		k, _ := t.(string)
-		if seen[k] {
-			return true
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return false
-		}
-	}
-	return false
 }

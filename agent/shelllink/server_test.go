@@ -13,6 +13,8 @@ import (
 	"go.uber.org/goleak"
 
 	"smartpath/testing/waitfor"
+
+	"smartpath/agent/strictjson"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -236,7 +238,7 @@ func FuzzDecode(f *testing.F) {
 		if m.V != Version || m.ID == 0 || (m.Type != TypeWipe && m.Type != TypeWiped) {
 			t.Fatalf("accepted %q as %+v", data, m)
 		}
-		if duplicateKey(data) {
+		if strictjson.CheckKeys(data) != nil {
 			t.Fatalf("accepted a duplicate key: %q", data)
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"smartpath/agent/session"
+
+	"smartpath/agent/strictjson"
 )
 
 // Version is the protocol version this package speaks.
@@ -102,6 +104,9 @@ func decode(data []byte) (Message, error) {
 	var keys map[string]skipValue
 	if err := json.Unmarshal(data, &keys); err != nil || keys == nil {
 		return Message{}, &badMessage{"not a JSON object"}
+	}
+	if err := strictjson.CheckKeys(data); err != nil {
+		return Message{}, &badMessage{err.Error()}
 	}
 	var w wireIn
 	if err := json.Unmarshal(data, &w); err != nil {

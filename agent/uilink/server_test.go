@@ -258,13 +258,7 @@ func TestSlowClientDoesNotBlock(t *testing.T) {
 		if i > 200000 {
 			t.Fatalf("slow client never dropped after %d broadcasts", i)
 		}
-		returned := make(chan struct{})
-		go func() { ts.Broadcast(st); close(returned) }()
-		select {
-		case <-returned:
-		case <-time.After(waitfor.Timeout):
-			t.Fatalf("Broadcast blocked for %v by a client that does not read", waitfor.Timeout)
-		}
+		waitfor.Returns(t, waitfor.Timeout, "Broadcast with a client that does not read", func() { ts.Broadcast(st) })
 		if _, ok := <-got; !ok {
 			t.Fatal("the fast client was dropped")
 		}

@@ -9,5 +9,5 @@
 //	waitfor.Until(t, waitfor.Timeout, "the connection closed", func() bool { return srv.Conns() == 0 })
 //
 // Context is the same wait for a caller that wants the error, to say more than Until's
-// message when the condition never held.
+// message when the condition never held. Returns guards a call that must not block.
 package waitfor

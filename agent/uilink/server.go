@@ -42,7 +42,19 @@ type Options struct {
 	PingInterval time.Duration
 	// WriteTimeout bounds one write (default 5s).
 	WriteTimeout time.Duration
+	// MessageTimeout bounds how long a client may take to finish a message it has begun
+	// (default 5s): a fragmented message that never ends would hold the connection open.
+	MessageTimeout time.Duration
 }
+
+// Close codes the agent sends besides the standard ones (docs/ui-protocol.md).
+const (
+	// CloseTooSlow: the client fell a whole queue behind; it should reconnect and gets the
+	// whole state again.
+	CloseTooSlow = 4000
+	// CloseMessageTimeout: a message was begun and not finished within MessageTimeout.
+	CloseMessageTimeout = 4001
+)
 
 // Server is the control channel's websocket endpoint. It implements session.UI.
 type Server struct {
@@ -84,6 +96,9 @@ func New(opts Options) *Server {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 5 * time.Second
+	}
+	if opts.MessageTimeout <= 0 {
+		opts.MessageTimeout = 5 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -156,7 +171,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &conn{s: s, ws: ws, out: make(chan []byte, s.opts.QueueSize), done: make(chan struct{}),
-		flush: make(chan struct{})}
+		flush: make(chan struct{}), slow: make(chan struct{})}
 	ws.SetReadLimit(int64(s.opts.MaxMessage))
 	if !s.add(c) {
 		ws.Close()
@@ -273,6 +288,10 @@ type conn struct {
 	// flush, closed by closeAfterFlush, tells the writer to write what is queued and close.
 	flush     chan struct{}
 	flushOnce sync.Once
+	// slow, closed by send when the queue is full, tells the writer to close with
+	// CloseTooSlow.
+	slow     chan struct{}
+	slowOnce sync.Once
 }
 
 // closeAfterFlush makes the writer send what is queued, then a close frame, then end the
@@ -289,14 +308,16 @@ func (c *conn) kill() {
 	})
 }
 
-// send queues b, dropping the client if its queue is full.
+// send queues b; a client whose queue is full is dropped, with CloseTooSlow.
 func (c *conn) send(b []byte) {
 	select {
 	case c.out <- b:
 	case <-c.done:
 	default:
-		c.s.log.Warn("uilink: UI too slow to keep up; dropping its connection")
-		c.kill()
+		c.slowOnce.Do(func() {
+			c.s.log.Warn("uilink: UI too slow to keep up; dropping its connection")
+			close(c.slow)
+		})
 	}
 }
 
@@ -321,6 +342,9 @@ func (c *conn) writeLoop() {
 			}
 		case <-c.flush:
 			c.flushAndClose()
+			return
+		case <-c.slow:
+			c.closeWith(CloseTooSlow, "too slow to keep up; reconnect")
 			return
 		case <-c.done:
 			return
@@ -349,6 +373,13 @@ func (c *conn) flushAndClose() {
 		websocket.FormatCloseMessage(websocket.CloseGoingAway, "the kiosk agent is stopping"), deadline)
 }
 
+// closeWith sends a close frame with code, within WriteTimeout, and ends the connection.
+func (c *conn) closeWith(code int, text string) {
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text),
+		time.Now().Add(c.s.opts.WriteTimeout))
+	c.kill()
+}
+
 func (c *conn) readLoop(reqCtx context.Context) {
 	ctx, cancel := context.WithCancel(c.s.ctx)
 	defer cancel()
@@ -356,7 +387,11 @@ func (c *conn) readLoop(reqCtx context.Context) {
 	defer stop()
 	wait := 2 * c.s.opts.PingInterval
 	c.ws.SetReadDeadline(time.Now().Add(wait))
+	inMessage := false // the pong handler runs on this goroutine, inside the reads below
 	c.ws.SetPongHandler(func(string) error {
+		if inMessage {
+			return nil // a pong does not extend the time to finish a message
+		}
 		return c.ws.SetReadDeadline(time.Now().Add(wait))
 	})
 	buf := make([]byte, c.s.opts.MaxMessage)
@@ -369,15 +404,23 @@ func (c *conn) readLoop(reqCtx context.Context) {
 			}
 			return
 		}
-		c.ws.SetReadDeadline(time.Now().Add(wait))
+		inMessage = true
+		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.MessageTimeout))
 		n, err := io.ReadFull(r, buf)
 		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 			clear(buf[:n])
-			if errors.Is(err, websocket.ErrReadLimit) {
+			var ne net.Error
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
 				c.tooLarge()
+			case errors.As(err, &ne) && ne.Timeout():
+				c.s.log.Warn("uilink: UI message not finished in time; connection closed", "limit", c.s.opts.MessageTimeout)
+				c.closeWith(CloseMessageTimeout, "message not finished in time")
 			}
 			return
 		}
+		inMessage = false
+		c.ws.SetReadDeadline(time.Now().Add(wait))
 		if n == len(buf) {
 			// Full: the message may go on in a further frame, which the read limit refuses.
 			var one [1]byte
@@ -421,9 +464,18 @@ func (c *conn) tooLarge() {
 	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
 }
 
+// replyError answers a bad message. Replies take at most half the queue and are left out
+// beyond it: a client that sends bad messages faster than it reads the answers is not
+// dropped for it, and the state messages always have room.
 func (c *conn) replyError(detail string) {
+	if len(c.out) >= cap(c.out)/2 {
+		return
+	}
 	b, _ := json.Marshal(simpleMsg{V: Version, Type: "error", Code: "bad_message", Detail: detail})
-	c.send(b)
+	select {
+	case c.out <- b:
+	default:
+	}
 }
 
 // Controller is what the UI's messages control; *session.Machine implements it.

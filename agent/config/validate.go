@@ -33,27 +33,40 @@ var unusableSlots = map[piv.Slot]string{
 }
 
 func validate(name string, c *Config, d *decoder) {
-	ports := map[int]string{}
-	claim := func(key string, port int) {
-		if other, ok := ports[port]; ok {
-			d.addf(d.line(key), key, "give each listener its own port",
-				"port %d is also used by %s", port, other)
-			return
-		}
-		ports[port] = key
-	}
+	ports := portClaims{}
+	validateUI(c.UI, d, ports)
+	validatePortal(name, &c.Portal, d, ports)
+	validateSession(c.Session, d)
+	validateCard(&c.Card, d)
+	validateAdminAndLog(c, d, ports)
+}
 
-	if port, ok := loopbackListen(d, "ui.listen", c.UI.Listen, "127.0.0.1:8470"); ok {
-		claim("ui.listen", port)
+// portClaims records which key listens on each port, so that no two listeners share one.
+type portClaims map[int]string
+
+func (p portClaims) claim(d *decoder, key string, port int) { p.claimAt(d, key, key, port) }
+
+// claimAt claims port for name, reporting a clash on the line of key.
+func (p portClaims) claimAt(d *decoder, key, name string, port int) {
+	if other, ok := p[port]; ok {
+		d.addf(d.line(key), name, "give each listener its own port", "port %d is also used by %s", port, other)
+		return
 	}
-	if c.UI.URLFile == "" || !filepath.IsAbs(c.UI.URLFile) {
+	p[port] = name
+}
+
+func validateUI(u UI, d *decoder, ports portClaims) {
+	if port, ok := loopbackListen(d, "ui.listen", u.Listen, "127.0.0.1:8470"); ok {
+		ports.claim(d, "ui.listen", port)
+	}
+	if u.URLFile == "" || !filepath.IsAbs(u.URLFile) {
 		d.addf(d.line("ui.url_file"), "ui.url_file", "use an absolute path such as /run/smartpath/ui-url",
-			"%q is not an absolute path", c.UI.URLFile)
+			"%q is not an absolute path", u.URLFile)
 	}
-	if len(c.UI.Languages) == 0 {
+	if len(u.Languages) == 0 {
 		d.addf(d.line("ui.languages"), "ui.languages", "list at least one, e.g. [en, el]", "no languages")
 	}
-	for i, l := range c.UI.Languages {
+	for i, l := range u.Languages {
 		if !langRE.MatchString(l) {
 			d.addf(d.line("ui.languages"), fmt.Sprintf("ui.languages[%d]", i),
 				"use lower-case ISO 639-1 codes such as en or el", "%q is not a language code", l)
@@ -62,21 +75,22 @@ func validate(name string, c *Config, d *decoder) {
 				"use the languages the screens are translated into: "+strings.Join(have, ", "), "%q has no screens", l)
 		}
 	}
-	if !slices.Contains(c.UI.Languages, c.UI.DefaultLanguage) {
+	if !slices.Contains(u.Languages, u.DefaultLanguage) {
 		d.addf(d.line("ui.default_language"), "ui.default_language",
-			"pick one of ui.languages", "%q is not in ui.languages %v", c.UI.DefaultLanguage, c.UI.Languages)
+			"pick one of ui.languages", "%q is not in ui.languages %v", u.DefaultLanguage, u.Languages)
 	}
 
-	positive(d, "ui.shell_confirm_timeout", c.UI.ShellConfirmTimeout, time.Minute)
+	positive(d, "ui.shell_confirm_timeout", u.ShellConfirmTimeout, time.Minute)
+}
 
-	// Portal.
+func validatePortal(name string, p *Portal, d *decoder, ports portClaims) {
 	origins := map[string]string{}
-	if home, err := httpsURL(c.Portal.Home, true); err != nil {
+	if home, err := httpsURL(p.Home, true); err != nil {
 		d.add(d.line("portal.home"), "portal.home", err, "use the portal's https:// address, e.g. https://portal.council.example/")
 	} else {
 		origins[originOf(home)] = "portal.home"
 	}
-	for i, o := range c.Portal.Origins {
+	for i, o := range p.Origins {
 		key := fmt.Sprintf("portal.origins[%d]", i)
 		u, err := httpsURL(o, false)
 		if err != nil {
@@ -90,37 +104,32 @@ func validate(name string, c *Config, d *decoder) {
 		}
 		origins[originOf(u)] = key
 	}
-	if err := checkCAFile(name, &c.Portal.CAFile); err != nil {
+	if err := checkCAFile(name, &p.CAFile); err != nil {
 		d.add(d.line("portal.ca_file"), "portal.ca_file", err, "set it to the council's CA bundle (PEM)")
 	}
-	if ip, err := netip.ParseAddr(c.Portal.ListenHost); err != nil || !ip.IsLoopback() {
+	if ip, err := netip.ParseAddr(p.ListenHost); err != nil || !ip.IsLoopback() {
 		d.addf(d.line("portal.listen_host"), "portal.listen_host",
-			"use 127.0.0.1: the agent listens on loopback only", "%q is not a loopback IP address", c.Portal.ListenHost)
+			"use 127.0.0.1: the agent listens on loopback only", "%q is not a loopback IP address", p.ListenHost)
 	}
-	n := 1 + len(c.Portal.Origins)
-	if c.Portal.FirstPort < 1 || c.Portal.FirstPort+n-1 > 65535 {
+	n := 1 + len(p.Origins)
+	if p.FirstPort < 1 || p.FirstPort+n-1 > 65535 {
 		d.addf(d.line("portal.first_port"), "portal.first_port",
 			"use a free port such as 8471; the proxy needs one port per portal origin",
-			"%d leaves no room for %d port(s)", c.Portal.FirstPort, n)
+			"%d leaves no room for %d port(s)", p.FirstPort, n)
 	} else {
 		for i := 0; i < n; i++ {
 			key := "portal.first_port"
 			if i > 0 {
 				key = fmt.Sprintf("portal.first_port (+%d for portal.origins[%d])", i, i-1)
 			}
-			if other, ok := ports[c.Portal.FirstPort+i]; ok {
-				d.addf(d.line("portal.first_port"), key, "give each listener its own port",
-					"port %d is also used by %s", c.Portal.FirstPort+i, other)
-				continue
-			}
-			ports[c.Portal.FirstPort+i] = key
+			ports.claimAt(d, "portal.first_port", key, p.FirstPort+i)
 		}
 	}
-	positive(d, "portal.connect_timeout", c.Portal.ConnectTimeout, 5*time.Minute)
-	positive(d, "portal.response_header_timeout", c.Portal.ResponseHeaderTimeout, 10*time.Minute)
+	positive(d, "portal.connect_timeout", p.ConnectTimeout, 5*time.Minute)
+	positive(d, "portal.response_header_timeout", p.ResponseHeaderTimeout, 10*time.Minute)
+}
 
-	// Session.
-	s := c.Session
+func validateSession(s Session, d *decoder) {
 	positive(d, "session.idle_timeout", s.IdleTimeout, 24*time.Hour)
 	positive(d, "session.idle_warning", s.IdleWarning, 24*time.Hour)
 	positive(d, "session.max_length", s.MaxLength, 24*time.Hour)
@@ -144,23 +153,25 @@ func validate(name string, c *Config, d *decoder) {
 		d.addf(d.line("session.pin_max"), "session.pin_max", "make it at least session.pin_min",
 			"%d is less than session.pin_min %d", s.PINMax, s.PINMin)
 	}
+}
 
-	// Card.
-	c.Card.Slot = strings.ToLower(c.Card.Slot)
-	if slot, ok := piv.SlotNamed(c.Card.Slot); !ok {
+func validateCard(c *Card, d *decoder) {
+	c.Slot = strings.ToLower(c.Slot)
+	if slot, ok := piv.SlotNamed(c.Slot); !ok {
 		d.addf(d.line("card.slot"), "card.slot", "use 9a, the PIV authentication key",
-			"%q is not a PIV key slot", c.Card.Slot)
+			"%q is not a PIV key slot", c.Slot)
 	} else if why, refused := unusableSlots[slot]; refused {
 		d.addf(d.line("card.slot"), "card.slot", "use 9a, the PIV authentication key",
 			"%s %s", slot, why)
 	}
-	if len(c.Card.Reader) > 256 {
+	if len(c.Reader) > 256 {
 		d.addf(d.line("card.reader"), "card.reader", "use a short part of the reader's name", "too long")
 	}
+}
 
-	// Admin and log.
+func validateAdminAndLog(c *Config, d *decoder, ports portClaims) {
 	if port, ok := loopbackListen(d, "admin.listen", c.Admin.Listen, "127.0.0.1:8479"); ok {
-		claim("admin.listen", port)
+		ports.claim(d, "admin.listen", port)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		d.addf(d.line("log.level"), "log.level", "use debug, info, warn or error", "%q is not a log level", c.Log.Level)

@@ -6,12 +6,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"smartpath/testing/pcscdtest"
+	"smartpath/testing/waitfor"
 )
 
 // connectInserted inserts a card with answer in reader 0, waits until pcscd reports it and
@@ -112,46 +114,86 @@ func TestIntegrationCardPulledMidTransmit(t *testing.T) {
 
 func TestIntegrationTransmitCancelled(t *testing.T) {
 	d := pcscdtest.Start(t)
-	// INS ED: the card answers after 500 ms, far later than the caller is willing to wait.
+	// INS ED: the card says it has the command, then answers only when the test lets it,
+	// after the caller has given up.
+	arrived, release := make(chan struct{}), make(chan struct{})
 	c, _ := connectInserted(t, d, func(apdu []byte) ([]byte, bool) {
 		if apdu[1] == 0xED {
-			time.Sleep(500 * time.Millisecond)
+			close(arrived)
+			<-release
 		}
 		return []byte{0x90, 0x00}, false
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	var once sync.Once
+	answer := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(answer) // before the card is pulled
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := time.Now()
-	_, err := c.Transmit(ctx, []byte{0x00, 0xED, 0x00, 0x00})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Transmit = %v, want DeadlineExceeded", err)
+	returned := make(chan error, 1)
+	go func() {
+		_, err := c.Transmit(ctx, []byte{0x00, 0xED, 0x00, 0x00})
+		returned <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-returned:
+		t.Fatalf("Transmit = %v before the card had the command", err)
+	case <-time.After(waitfor.Timeout):
+		t.Fatalf("the card did not get the command within %v", waitfor.Timeout)
 	}
-	if took := time.Since(start); took > 300*time.Millisecond {
-		t.Errorf("Transmit returned %v after its deadline", took)
+	cancel()
+	// The card has not answered: Transmit returns because its ctx ended.
+	var err error
+	waitfor.Returns(t, waitfor.Timeout, "Transmit cancelled while the card holds its answer", func() { err = <-returned })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Transmit = %v, want context.Canceled", err)
 	}
-	if _, err := c.Transmit(context.Background(), []byte{0x00, 0xCA, 0x00, 0x00}); !errors.Is(err, ErrClosed) {
+	waitfor.Returns(t, waitfor.Timeout, "Transmit on the abandoned connection", func() {
+		_, err = c.Transmit(context.Background(), []byte{0x00, 0xCA, 0x00, 0x00})
+	})
+	if !errors.Is(err, ErrClosed) {
 		t.Errorf("Transmit on an abandoned connection = %v, want ErrClosed", err)
 	}
-	if err := c.Close(); err != nil {
+	waitfor.Returns(t, waitfor.Timeout, "Close of the abandoned connection", func() { err = c.Close() })
+	if err != nil {
 		t.Errorf("Close of an abandoned connection = %v", err)
 	}
-	// The abandoned call finishes when the card answers, then resets the card: a new
-	// connection works.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c2, err := Connect(context.Background(), d.Readers()[0].Name, ConnectOptions{})
-		if err == nil {
-			_, err = c2.Transmit(context.Background(), []byte{0x00, 0xCA, 0x00, 0x00})
-			_ = c2.Close()
-			if err == nil {
-				break
-			}
+	// The abandoned call finishes when the card answers, then resets the card and releases
+	// its context: a new connection works.
+	answer()
+	waitfor.Until(t, waitfor.Timeout, "the abandoned call's teardown", func() bool { return released(c) })
+	connectWorking(t, d, "after the abandoned call").Close()
+}
+
+// released reports whether c's PC/SC context is released: for an abandoned call, its
+// teardown (disconnect resetting the card, then release) is over.
+func released(c *Conn) bool {
+	valid, _ := c.sc.IsValid()
+	return !valid
+}
+
+// connectWorking waits until a new connection to reader 0 transmits, and returns it.
+func connectWorking(tb testing.TB, d *pcscdtest.Daemon, when string) *Conn {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Timeout)
+	defer cancel()
+	var c *Conn
+	var err error
+	working := func() bool {
+		c, err = Connect(ctx, d.Readers()[0].Name, ConnectOptions{})
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no working connection after the abandoned call: %v", err)
+		if _, err = c.Transmit(ctx, []byte{0x00, 0xCA, 0x00, 0x00}); err != nil {
+			_ = c.Close()
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
+		return true
 	}
+	if waitfor.Context(ctx, working) != nil {
+		tb.Fatalf("no working connection %s within %v: %v", when, waitfor.Timeout, err)
+	}
+	return c
 }
 
 func TestIntegrationConnPCSCDKilled(t *testing.T) {
@@ -170,19 +212,5 @@ func TestIntegrationConnPCSCDKilled(t *testing.T) {
 	// A connection made before the restart stays dead; a new one works once the card is back.
 	card := insertVPCD(t, d.VPCDAddr(0), nil)
 	defer card.pull()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c2, err := Connect(ctx, d.Readers()[0].Name, ConnectOptions{})
-		if err == nil {
-			_, err = c2.Transmit(ctx, []byte{0x00, 0xCA, 0x00, 0x00})
-			_ = c2.Close()
-			if err == nil {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no connection after pcscd restarted: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	connectWorking(t, d, "after pcscd restarted").Close()
 }

@@ -64,16 +64,12 @@ func TestPortalRequestsAreActivity(t *testing.T) {
 		}
 	}
 
-	// The citizen walks away: the warning comes after idle-warning.
-	stopped := time.Now()
+	// The citizen walks away: the warning comes (how soon: BenchmarkPortalActivityToWarning).
 	ui.WaitState("the idle warning", idle+wait, func(s kiosktest.State) bool { return s.Phase == "session" && s.Warning != nil })
-	if d := time.Since(stopped); d > idle {
-		t.Errorf("the warning came %v after the last portal request, want about %v", d, idle-warning)
-	}
 }
 
 // frameNavigation is a link followed inside the portal's frame, as the webview sends it.
-func frameNavigation(t *testing.T, u string) *http.Request {
+func frameNavigation(t testing.TB, u string) *http.Request {
 	t.Helper()
 	r, err := http.NewRequest("GET", u, nil)
 	if err != nil {

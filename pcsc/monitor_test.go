@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"smartpath/testing/waitfor"
 )
 
 // runMonitor starts a Monitor over f and returns its event channel; the test's cleanup
@@ -148,12 +150,7 @@ func TestMonitorServiceRestart(t *testing.T) {
 	f.removeReader("C")
 	f.addReader("D")
 	// Several failed attempts to reach it give no more events.
-	for {
-		if est, _ := f.stats(); est >= 4 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitfor.Until(t, waitfor.Timeout, "four attempts to reach pcscd", func() bool { est, _ := f.stats(); return est >= 4 })
 	f.start()
 	expect(t, events, "service-restored",
 		"card-removed A", // cards from before the outage: gone, or reset by the restart

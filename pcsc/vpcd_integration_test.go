@@ -3,6 +3,7 @@
 package pcsc
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"smartpath/testing/waitfor"
 )
 
 // vpcdCard is a minimal card behind pcscd's vpcd reader driver: it connects to the reader's
@@ -26,27 +29,27 @@ type vpcdCard struct {
 
 var testATR = []byte{0x3B, 0x8A, 0x80, 0x01, 0x53, 0x6D, 0x61, 0x72, 0x74, 0x50, 0x61, 0x74, 0x68, 0x21, 0x57}
 
-// insertVPCD connects a card to addr, retrying until the reader listens (10 s deadline). The
+// insertVPCD connects a card to addr, retrying until the reader listens (waitfor.Timeout). The
 // card is pulled when the test ends.
 func insertVPCD(t testing.TB, addr string, answer func([]byte) ([]byte, bool)) *vpcdCard {
 	t.Helper()
 	if answer == nil {
 		answer = answerBasic
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			card := &vpcdCard{conn: c.(*net.TCPConn), atr: testATR, answer: answer, done: make(chan struct{})}
-			go card.serve()
-			t.Cleanup(card.pull)
-			return card
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("vpcd reader at %s does not accept the virtual card: %v (is vsmartcard-vpcd installed? run `make deps`)", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Timeout)
+	defer cancel()
+	var c net.Conn
+	var err error
+	if waitfor.Context(ctx, func() bool {
+		c, err = net.DialTimeout("tcp", addr, time.Second)
+		return err == nil
+	}) != nil {
+		t.Fatalf("vpcd reader at %s does not accept the virtual card: %v (is vsmartcard-vpcd installed? run `make deps`)", addr, err)
 	}
+	card := &vpcdCard{conn: c.(*net.TCPConn), atr: testATR, answer: answer, done: make(chan struct{})}
+	go card.serve()
+	t.Cleanup(card.pull)
+	return card
 }
 
 // answerBasic says 9000 to everything except INS CB, which it answers with 272 bytes in a

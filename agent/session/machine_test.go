@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"smartpath/testing/waitfor"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -475,13 +477,9 @@ func TestMachineCardRemovedMidConnect(t *testing.T) {
 	}
 	close(portal.gate) // the slow portal answers after all
 	// The late session must be closed, not shown.
-	deadline := time.Now().Add(5 * time.Second)
-	for portal.session(0) == nil || portal.session(0).closes() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("late portal session not closed")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitfor.Until(t, waitfor.Timeout, "the late portal session closed", func() bool {
+		return portal.session(0) != nil && portal.session(0).closes() == 1
+	})
 	if s := r.m.State(); s.Phase != PhaseIdle {
 		t.Errorf("phase %s", s.Phase)
 	}

@@ -35,6 +35,7 @@ type Agent struct {
 	card      *pivCard
 
 	uiLn, adminLn net.Listener
+	closeOnce     sync.Once
 }
 
 // New prepares an agent from a checked configuration: it reads the portal's CA bundle and
@@ -140,15 +141,22 @@ func (a *Agent) UIOrigin() string { return a.uiOrigin }
 // AdminAddr is the address serving /healthz and /metrics.
 func (a *Agent) AdminAddr() string { return a.adminLn.Addr().String() }
 
+// Close releases what New acquired, the two listeners, for an agent that will not run. Run
+// releases them itself when it returns; Close after Run, or twice, does nothing.
+func (a *Agent) Close() error {
+	var err error
+	a.closeOnce.Do(func() { err = errors.Join(a.uiLn.Close(), a.adminLn.Close()) })
+	return err
+}
+
 // Machine is the session machine (for tests and the fleet link).
 func (a *Agent) Machine() *session.Machine { return a.machine }
 
 // Run runs the agent until ctx ends; then it ends any session (wiping it), stops the
 // monitor and the servers, and returns once every goroutine has stopped.
 func (a *Agent) Run(ctx context.Context) error {
+	defer a.Close()
 	if err := writeURLFile(a.cfg.UI.URLFile, a.UIURL()); err != nil {
-		a.uiLn.Close()
-		a.adminLn.Close()
 		return err
 	}
 	defer os.Remove(a.cfg.UI.URLFile)

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,12 +33,38 @@ func TestNewRefusesListenersOffLoopback(t *testing.T) {
 		tt.modify(cfg)
 		a, err := New(cfg, slog.New(slog.DiscardHandler))
 		if err == nil {
-			a.uiLn.Close()
-			a.adminLn.Close()
+			a.Close()
 			t.Fatalf("New bound ui %q, admin %q", cfg.UI.Listen, cfg.Admin.Listen)
 		}
 		if !strings.HasPrefix(err.Error(), tt.key+": ") || !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("error %q; want it to name %s and say loopback", err, tt.key)
 		}
+	}
+}
+
+// An agent made and never run gives its ports back on Close.
+func TestCloseReleasesListeners(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := pki.LoadOrCreate(dir, "close-test"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Portal.CAFile = filepath.Join(dir, pki.BundleFile)
+	cfg.UI.Listen, cfg.Admin.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	a, err := New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, admin := a.uiLn.Addr().String(), a.AdminAddr()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a.Close() // twice is harmless
+	for _, addr := range []string{ui, admin} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("%s still taken after Close: %v", addr, err)
+		}
+		ln.Close()
 	}
 }

@@ -29,20 +29,11 @@ type step struct {
 
 func (t *step) emit(e Effect) { t.fx = append(t.fx, e) }
 
+// apply dispatches one input to its rule; each rule reads and changes t.s and emits effects.
 func (t *step) apply(in Input) {
 	s := &t.s
 	if s.ShuttingDown {
-		// After Shutdown only the wipe's completion and the card's removal still matter.
-		switch in := in.(type) {
-		case WipeDone:
-			if s.Phase == PhaseEnding {
-				s.Phase = PhaseGoodbye
-			}
-		case CardRemoved:
-			if t.sameReader(in.Reader) {
-				s.CardPresent, s.Reader = false, ""
-			}
-		}
+		t.afterShutdown(in)
 		return
 	}
 	switch in := in.(type) {
@@ -51,66 +42,15 @@ func (t *step) apply(in Input) {
 	case CardRemoved:
 		t.cardRemoved(in)
 	case CardRead:
-		if s.Phase != PhaseReading || in.Op != s.op {
-			return
-		}
-		s.op = 0
-		info := in.Info
-		switch {
-		case info.Expired:
-			t.fail(ErrCodeCardExpired)
-		case info.PINTriesLeft == 0:
-			t.fail(ErrCodePINBlocked)
-		default:
-			s.Phase = PhasePIN
-			s.Citizen = info.Name
-			s.PIN = PINState{Min: s.Config.PINMin, Max: s.Config.PINMax, TriesLeft: info.PINTriesLeft}
-			// The card may narrow the configured range (its own policy), never widen it:
-			// the configuration is already within the PIV format's bounds.
-			if lo, hi := max(s.PIN.Min, info.PINMin), min(s.PIN.Max, info.PINMax); info.PINMin > 0 && lo <= hi {
-				s.PIN.Min, s.PIN.Max = lo, hi
-			}
-			if s.PIN.TriesLeft < 0 {
-				s.PIN.TriesLeft = -1
-			}
-		}
+		t.cardRead(in)
 	case CardReadFailed:
-		if s.Phase != PhaseReading || in.Op != s.op {
-			return
-		}
-		s.op = 0
-		switch in.Code {
-		case ErrCodeCardUnsupported, ErrCodeCardExpired, ErrCodePINBlocked:
-			t.fail(in.Code)
-		default:
-			t.fail(ErrCodeCardUnreadable)
-		}
+		t.cardReadFailed(in)
 	case PINSubmitted:
-		// At most one VERIFY per submission, and only while the PIN pad is up.
-		if s.Phase != PhasePIN || !in.Digits || in.Len < s.PIN.Min || in.Len > s.PIN.Max {
-			return
-		}
-		s.Phase = PhaseVerifying
-		s.handle = in.Handle
-		t.emit(VerifyPIN{Op: t.newOp(), Handle: in.Handle})
+		t.pinSubmitted(in)
 	case VerifyOK:
-		if !t.verifyResult(in.Op) {
-			return
-		}
-		s.Phase = PhaseConnecting
-		s.PIN.Wrong = false
-		t.emit(Connect{Op: t.newOp()})
+		t.verifyOK(in)
 	case VerifyWrong:
-		if !t.verifyResult(in.Op) {
-			return
-		}
-		if in.Left == 0 {
-			t.fail(ErrCodePINBlocked)
-			return
-		}
-		s.Phase = PhasePIN
-		s.PIN.Wrong = true
-		s.PIN.TriesLeft = max(in.Left, -1)
+		t.verifyWrong(in)
 	case VerifyBlocked:
 		if t.verifyResult(in.Op) {
 			t.fail(ErrCodePINBlocked)
@@ -120,30 +60,9 @@ func (t *step) apply(in Input) {
 			t.fail(ErrCodeCardUnreadable)
 		}
 	case ConnectOK:
-		if s.Phase != PhaseConnecting || in.Op != s.op {
-			return
-		}
-		s.op = 0
-		s.Phase = PhaseSession
-		s.PortalURL = in.PortalURL
-		s.StartedAt = in.At
-		s.EndsAt = in.At.Add(s.Config.MaxLength)
-		s.WarningEndsAt = time.Time{}
-		t.arm(TimerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
-		t.arm(TimerMaxLength, s.Config.MaxLength)
+		t.connectOK(in)
 	case ConnectFailed:
-		if s.Phase != PhaseConnecting || in.Op != s.op {
-			return
-		}
-		s.op = 0
-		// The card is logged in: wipe before showing the error.
-		t.wipe(ReasonConnectFail)
-		switch in.Code {
-		case ErrCodePortalUntrusted, ErrCodeClientCertRefused:
-			t.fail(in.Code)
-		default:
-			t.fail(ErrCodePortalUnavailable)
-		}
+		t.connectFailed(in)
 	case Cancel:
 		if s.Phase == PhasePIN || s.Phase == PhaseError {
 			t.goodbye(ReasonCancelled)
@@ -153,43 +72,15 @@ func (t *step) apply(in Input) {
 			t.endSession(ReasonEnded)
 		}
 	case Activity:
-		if s.Phase != PhaseSession {
-			return
-		}
-		s.WarningEndsAt = time.Time{}
-		t.disarm(TimerIdleTimeout)
-		t.arm(TimerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
+		t.activity()
 	case Language:
 		if slices.Contains(s.Config.Languages, in.Lang) {
 			s.Lang = in.Lang
 		}
 	case TimerFired:
-		if in.Timer < 0 || in.Timer >= numTimers || in.Gen == 0 || s.gen[in.Timer] != in.Gen {
-			return // stale: disarmed or re-armed since
-		}
-		s.gen[in.Timer] = 0
-		switch {
-		case in.Timer == TimerIdleWarning && s.Phase == PhaseSession:
-			s.WarningEndsAt = in.At.Add(s.Config.IdleWarning)
-			t.arm(TimerIdleTimeout, s.Config.IdleWarning)
-		case in.Timer == TimerIdleTimeout && s.Phase == PhaseSession:
-			t.endSession(ReasonIdleTimeout)
-		case in.Timer == TimerMaxLength && s.Phase == PhaseSession:
-			t.endSession(ReasonMaxLength)
-		case in.Timer == TimerGoodbye && s.Phase == PhaseGoodbye:
-			t.idle()
-		case in.Timer == TimerShell:
-			t.shellTimedOut()
-		}
+		t.timerFired(in)
 	case WipeDone:
-		if s.Phase != PhaseEnding {
-			return
-		}
-		if s.CardPresent {
-			t.goodbye(s.Goodbye)
-		} else {
-			t.idle()
-		}
+		t.wipeDone()
 	case ReaderLost:
 		s.ReaderPresent = false
 		t.outOfOrder(ReasonReaderLost)
@@ -209,15 +100,186 @@ func (t *step) apply(in Input) {
 	case ShellWiped:
 		t.shellWiped(in)
 	case Shutdown:
-		t.disarmAll()
-		s.op = 0
-		s.ShuttingDown = true
-		t.wipe(ReasonShutdown)
-		t.forget()
-		s.Phase = PhaseEnding
-		s.Goodbye = ReasonShutdown
-		s.Error = ErrCodeNone
+		t.shutdown()
 	}
+}
+
+// afterShutdown: once shutting down, only the wipe's completion and the card's removal
+// still matter.
+func (t *step) afterShutdown(in Input) {
+	s := &t.s
+	switch in := in.(type) {
+	case WipeDone:
+		if s.Phase == PhaseEnding {
+			s.Phase = PhaseGoodbye
+		}
+	case CardRemoved:
+		if t.sameReader(in.Reader) {
+			s.CardPresent, s.Reader = false, ""
+		}
+	}
+}
+
+func (t *step) cardRead(in CardRead) {
+	s := &t.s
+	if s.Phase != PhaseReading || in.Op != s.op {
+		return
+	}
+	s.op = 0
+	info := in.Info
+	switch {
+	case info.Expired:
+		t.fail(ErrCodeCardExpired)
+	case info.PINTriesLeft == 0:
+		t.fail(ErrCodePINBlocked)
+	default:
+		s.Phase = PhasePIN
+		s.Citizen = info.Name
+		s.PIN = PINState{Min: s.Config.PINMin, Max: s.Config.PINMax, TriesLeft: info.PINTriesLeft}
+		// The card may narrow the configured range (its own policy), never widen it:
+		// the configuration is already within the PIV format's bounds.
+		if lo, hi := max(s.PIN.Min, info.PINMin), min(s.PIN.Max, info.PINMax); info.PINMin > 0 && lo <= hi {
+			s.PIN.Min, s.PIN.Max = lo, hi
+		}
+		if s.PIN.TriesLeft < 0 {
+			s.PIN.TriesLeft = -1
+		}
+	}
+}
+
+func (t *step) cardReadFailed(in CardReadFailed) {
+	s := &t.s
+	if s.Phase != PhaseReading || in.Op != s.op {
+		return
+	}
+	s.op = 0
+	switch in.Code {
+	case ErrCodeCardUnsupported, ErrCodeCardExpired, ErrCodePINBlocked:
+		t.fail(in.Code)
+	default:
+		t.fail(ErrCodeCardUnreadable)
+	}
+}
+
+func (t *step) pinSubmitted(in PINSubmitted) {
+	s := &t.s
+	// At most one VERIFY per submission, and only while the PIN pad is up.
+	if s.Phase != PhasePIN || !in.Digits || in.Len < s.PIN.Min || in.Len > s.PIN.Max {
+		return
+	}
+	s.Phase = PhaseVerifying
+	s.handle = in.Handle
+	t.emit(VerifyPIN{Op: t.newOp(), Handle: in.Handle})
+}
+
+func (t *step) verifyOK(in VerifyOK) {
+	s := &t.s
+	if !t.verifyResult(in.Op) {
+		return
+	}
+	s.Phase = PhaseConnecting
+	s.PIN.Wrong = false
+	t.emit(Connect{Op: t.newOp()})
+}
+
+func (t *step) verifyWrong(in VerifyWrong) {
+	s := &t.s
+	if !t.verifyResult(in.Op) {
+		return
+	}
+	if in.Left == 0 {
+		t.fail(ErrCodePINBlocked)
+		return
+	}
+	s.Phase = PhasePIN
+	s.PIN.Wrong = true
+	s.PIN.TriesLeft = max(in.Left, -1)
+}
+
+func (t *step) connectOK(in ConnectOK) {
+	s := &t.s
+	if s.Phase != PhaseConnecting || in.Op != s.op {
+		return
+	}
+	s.op = 0
+	s.Phase = PhaseSession
+	s.PortalURL = in.PortalURL
+	s.StartedAt = in.At
+	s.EndsAt = in.At.Add(s.Config.MaxLength)
+	s.WarningEndsAt = time.Time{}
+	t.arm(TimerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
+	t.arm(TimerMaxLength, s.Config.MaxLength)
+}
+
+func (t *step) connectFailed(in ConnectFailed) {
+	s := &t.s
+	if s.Phase != PhaseConnecting || in.Op != s.op {
+		return
+	}
+	s.op = 0
+	// The card is logged in: wipe before showing the error.
+	t.wipe(ReasonConnectFail)
+	switch in.Code {
+	case ErrCodePortalUntrusted, ErrCodeClientCertRefused:
+		t.fail(in.Code)
+	default:
+		t.fail(ErrCodePortalUnavailable)
+	}
+}
+
+func (t *step) activity() {
+	s := &t.s
+	if s.Phase != PhaseSession {
+		return
+	}
+	s.WarningEndsAt = time.Time{}
+	t.disarm(TimerIdleTimeout)
+	t.arm(TimerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
+}
+
+func (t *step) timerFired(in TimerFired) {
+	s := &t.s
+	if in.Timer < 0 || in.Timer >= numTimers || in.Gen == 0 || s.gen[in.Timer] != in.Gen {
+		return // stale: disarmed or re-armed since
+	}
+	s.gen[in.Timer] = 0
+	switch {
+	case in.Timer == TimerIdleWarning && s.Phase == PhaseSession:
+		s.WarningEndsAt = in.At.Add(s.Config.IdleWarning)
+		t.arm(TimerIdleTimeout, s.Config.IdleWarning)
+	case in.Timer == TimerIdleTimeout && s.Phase == PhaseSession:
+		t.endSession(ReasonIdleTimeout)
+	case in.Timer == TimerMaxLength && s.Phase == PhaseSession:
+		t.endSession(ReasonMaxLength)
+	case in.Timer == TimerGoodbye && s.Phase == PhaseGoodbye:
+		t.idle()
+	case in.Timer == TimerShell:
+		t.shellTimedOut()
+	}
+}
+
+func (t *step) wipeDone() {
+	s := &t.s
+	if s.Phase != PhaseEnding {
+		return
+	}
+	if s.CardPresent {
+		t.goodbye(s.Goodbye)
+	} else {
+		t.idle()
+	}
+}
+
+func (t *step) shutdown() {
+	s := &t.s
+	t.disarmAll()
+	s.op = 0
+	s.ShuttingDown = true
+	t.wipe(ReasonShutdown)
+	t.forget()
+	s.Phase = PhaseEnding
+	s.Goodbye = ReasonShutdown
+	s.Error = ErrCodeNone
 }
 
 func (t *step) sameReader(r string) bool {

@@ -83,35 +83,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kiosk-demo-portal: --pki DIR is required: the directory of the council CA (see -h)")
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "kiosk-demo-portal: --log-level %q: use debug, info, warn or error\n", *logLevel)
+	h, err := logHandler(*logLevel, *logFormat, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk-demo-portal: %v\n", err)
 		return 2
 	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	switch *logFormat {
-	case "text":
-		h = slog.NewTextHandler(stderr, hopts)
-	case "json":
-		h = slog.NewJSONHandler(stderr, hopts)
-	default:
-		fmt.Fprintf(stderr, "kiosk-demo-portal: --log-format %q: use text or json\n", *logFormat)
+	addrs, err := originAddrs(*listen, *ssoListen, *stListen)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk-demo-portal: %v\n", err)
 		return 2
-	}
-	addrs := portal.Addrs{Portal: *listen, SSO: *ssoListen, Static: *stListen}
-	var err error
-	if addrs.SSO == "" {
-		if addrs.SSO, err = nextPort(*listen, 1); err != nil {
-			fmt.Fprintf(stderr, "kiosk-demo-portal: %v\n", err)
-			return 2
-		}
-	}
-	if addrs.Static == "" {
-		if addrs.Static, err = nextPort(*listen, 2); err != nil {
-			fmt.Fprintf(stderr, "kiosk-demo-portal: %v\n", err)
-			return 2
-		}
 	}
 
 	ca, err := pki.LoadOrCreate(*pkiDir, *seed)
@@ -146,4 +126,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		strings.TrimSuffix(*pkiDir, "/")+"/"+pki.BundleFile)
 	<-ctx.Done()
 	return 0
+}
+
+// logHandler makes the log handler the flags ask for, writing to w.
+func logHandler(level, format string, w io.Writer) (slog.Handler, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	hopts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.NewTextHandler(w, hopts), nil
+	case "json":
+		return slog.NewJSONHandler(w, hopts), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// originAddrs is where the three origins listen: the SSO and static origins default to
+// the two ports after the portal's.
+func originAddrs(listen, sso, static string) (portal.Addrs, error) {
+	addrs := portal.Addrs{Portal: listen, SSO: sso, Static: static}
+	var err error
+	if addrs.SSO == "" {
+		if addrs.SSO, err = nextPort(listen, 1); err != nil {
+			return addrs, err
+		}
+	}
+	if addrs.Static == "" {
+		addrs.Static, err = nextPort(listen, 2)
+	}
+	return addrs, err
 }

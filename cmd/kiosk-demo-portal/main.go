@@ -127,35 +127,3 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	<-ctx.Done()
 	return 0
 }
-
-// logHandler makes the log handler the flags ask for, writing to w.
-func logHandler(level, format string, w io.Writer) (slog.Handler, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
-	}
-	hopts := &slog.HandlerOptions{Level: l}
-	switch format {
-	case "text":
-		return slog.NewTextHandler(w, hopts), nil
-	case "json":
-		return slog.NewJSONHandler(w, hopts), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: use text or json", format)
-}
-
-// originAddrs is where the three origins listen: the SSO and static origins default to
-// the two ports after the portal's.
-func originAddrs(listen, sso, static string) (portal.Addrs, error) {
-	addrs := portal.Addrs{Portal: listen, SSO: sso, Static: static}
-	var err error
-	if addrs.SSO == "" {
-		if addrs.SSO, err = nextPort(listen, 1); err != nil {
-			return addrs, err
-		}
-	}
-	if addrs.Static == "" {
-		addrs.Static, err = nextPort(listen, 2)
-	}
-	return addrs, err
-}

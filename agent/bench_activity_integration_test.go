@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smartpath/agent/config"
+	"smartpath/testing/benchstat"
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
 )
@@ -64,6 +65,6 @@ func BenchmarkPortalActivityToWarning(b *testing.B) {
 				time.UnixMilli(st.Warning.EndsAt), last)
 		}
 	}
-	b.ReportMetric(benchPercentileMS(took, 0.5), "last-request-to-warning-p50-ms")
-	b.ReportMetric(benchPercentileMS(took, 0.99), "last-request-to-warning-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 0.5), "last-request-to-warning-p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 0.99), "last-request-to-warning-p99-ms")
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -166,17 +165,6 @@ func (p *benchPhaseClock) nextIdle(b *testing.B) time.Time {
 		return time.Time{}
 	}
 }
-
-func benchPercentileMS(ds []time.Duration, p float64) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return benchMS(s[min(len(s)-1, int(p*float64(len(s))))])
-}
-
-func benchMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // cardTime is how long the emulation makes the card take for apdus APDUs and sigs private-key
 // operations of alg: the card's own time, which the agent cannot shorten.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"smartpath/testing/benchstat"
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
 )
@@ -64,7 +65,7 @@ func BenchmarkSessionSignatures(b *testing.B) {
 			b.ReportMetric(float64(worstSigs), "signatures/session")
 			b.ReportMetric(float64(worstHandshakes), "handshakes/session")
 			b.ReportMetric(float64(apdus)/float64(b.N), "APDUs/visit")
-			b.ReportMetric(benchPercentileMS(loads, 0.5), "load-p50-ms")
+			b.ReportMetric(benchstat.PercentileMs(loads, 0.5), "load-p50-ms")
 		})
 	}
 }
@@ -138,11 +139,11 @@ func BenchmarkPINToFirstByte(b *testing.B) {
 				b.StartTimer()
 			}
 			b.StopTimer()
-			b.ReportMetric(benchPercentileMS(totals, 0.5), "total-p50-ms")
-			b.ReportMetric(benchMS(cardSum)/float64(b.N), "card-ms")
-			b.ReportMetric(benchPercentileMS(agent, 0.5), "agent-p50-ms")
-			b.ReportMetric(benchPercentileMS(agent, 0.99), "agent-p99-ms")
-			b.ReportMetric(benchPercentileMS(toSession, 0.5), "pin-to-session-p50-ms")
+			b.ReportMetric(benchstat.PercentileMs(totals, 0.5), "total-p50-ms")
+			b.ReportMetric(benchstat.Ms(cardSum)/float64(b.N), "card-ms")
+			b.ReportMetric(benchstat.PercentileMs(agent, 0.5), "agent-p50-ms")
+			b.ReportMetric(benchstat.PercentileMs(agent, 0.99), "agent-p99-ms")
+			b.ReportMetric(benchstat.PercentileMs(toSession, 0.5), "pin-to-session-p50-ms")
 		})
 	}
 }
@@ -201,13 +202,13 @@ func BenchmarkCardRemovalToWiped(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	b.ReportMetric(benchPercentileMS(agentPart, 0.5), "agent-p50-ms")
-	b.ReportMetric(benchPercentileMS(agentPart, 0.99), "agent-p99-ms")
-	b.ReportMetric(benchPercentileMS(uiPart, 0.99), "ui-idle-p99-ms")
-	b.ReportMetric(benchPercentileMS(refusedPart, 0.99), "proxy-refuses-p99-ms")
-	b.ReportMetric(benchPercentileMS(pcscdPart, 0.5), "pcscd-p50-ms")
-	b.ReportMetric(benchPercentileMS(total, 0.5), "total-p50-ms")
-	b.ReportMetric(benchPercentileMS(total, 0.99), "total-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(agentPart, 0.5), "agent-p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(agentPart, 0.99), "agent-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(uiPart, 0.99), "ui-idle-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(refusedPart, 0.99), "proxy-refuses-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(pcscdPart, 0.5), "pcscd-p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(total, 0.5), "total-p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(total, 0.99), "total-p99-ms")
 }
 
 // pcscdPoll is how often pcscd polls a vpcd reader for card presence (TESTING.md).

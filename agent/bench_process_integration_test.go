@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"smartpath/testing/benchstat"
 	"smartpath/testing/kiosktest"
 	"smartpath/testing/vcard"
 )
@@ -109,7 +110,7 @@ func (p *benchAgentProcess) reportIdleCPU(b *testing.B) {
 		time.Sleep(10 * time.Second) // the measurement window, not synchronisation
 	}
 	used, elapsed := p.cpu(b)-before, time.Since(start)
-	b.ReportMetric(benchMS(used)/elapsed.Seconds(), "cpu-ms/idle-s")
+	b.ReportMetric(benchstat.Ms(used)/elapsed.Seconds(), "cpu-ms/idle-s")
 	b.ReportMetric(100*used.Seconds()/elapsed.Seconds(), "cpu-%")
 }
 

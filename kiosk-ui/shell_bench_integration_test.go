@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"smartpath/testing/benchstat"
 	"smartpath/testing/kiosktest"
 )
 
@@ -92,10 +92,8 @@ func BenchmarkShellWipe(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(confirm.Microseconds())/1000/float64(b.N), "ms-to-confirm")
 	b.ReportMetric(float64(painted.Microseconds())/1000/float64(b.N), "ms-to-ui-painted")
-	slices.Sort(paints)
-	pct := func(q float64) float64 { return float64(paints[int(q*float64(len(paints)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(pct(0.5), "p50-ms-to-ui-painted")
-	b.ReportMetric(pct(0.99), "p99-ms-to-ui-painted")
+	b.ReportMetric(benchstat.PercentileMs(paints, 0.5), "p50-ms-to-ui-painted")
+	b.ReportMetric(benchstat.PercentileMs(paints, 0.99), "p99-ms-to-ui-painted")
 	b.ReportMetric(float64(pssFirst)/(1<<20), "MiB-pss-first")
 	b.ReportMetric(float64(pssLast)/(1<<20), "MiB-pss-last")
 }
@@ -135,15 +133,10 @@ func BenchmarkCardOutToAttract(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	pct := func(d []time.Duration, q float64) float64 {
-		s := slices.Clone(d)
-		slices.Sort(s)
-		return float64(s[int(q*float64(len(s)-1))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(total, 0.5), "p50-ms-card-out-to-attract")
-	b.ReportMetric(pct(total, 0.99), "p99-ms-card-out-to-attract")
-	b.ReportMetric(pct(agentPart, 0.5), "p50-ms-removal-seen-to-attract")
-	b.ReportMetric(pct(agentPart, 0.99), "p99-ms-removal-seen-to-attract")
+	b.ReportMetric(benchstat.PercentileMs(total, 0.5), "p50-ms-card-out-to-attract")
+	b.ReportMetric(benchstat.PercentileMs(total, 0.99), "p99-ms-card-out-to-attract")
+	b.ReportMetric(benchstat.PercentileMs(agentPart, 0.5), "p50-ms-removal-seen-to-attract")
+	b.ReportMetric(benchstat.PercentileMs(agentPart, 0.99), "p99-ms-removal-seen-to-attract")
 	b.ReportMetric(float64(pssFirst)/(1<<20), "MiB-pss-first")
 	b.ReportMetric(float64(pssLast)/(1<<20), "MiB-pss-last")
 }

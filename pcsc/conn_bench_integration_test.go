@@ -5,10 +5,10 @@ package pcsc
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
+	"smartpath/testing/benchstat"
 	"smartpath/testing/pcscdtest"
 	"smartpath/testing/waitfor"
 )
@@ -64,11 +64,7 @@ func BenchmarkTransmitCancelled(b *testing.B) {
 		// The next op's connection must not be reset by this op's abandoned call.
 		waitfor.Until(b, waitfor.Timeout, "the abandoned call's teardown", func() bool { return released(c) })
 	}
-	slices.Sort(took)
-	ms := func(q float64) float64 {
-		return float64(took[min(len(took)-1, int(q*float64(len(took))))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(ms(0.5), "cancel-to-return-p50-ms")
-	b.ReportMetric(ms(0.99), "cancel-to-return-p99-ms")
-	b.ReportMetric(ms(1), "cancel-to-return-max-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 0.5), "cancel-to-return-p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 0.99), "cancel-to-return-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 1), "cancel-to-return-max-ms")
 }

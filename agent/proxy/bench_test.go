@@ -7,13 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"smartpath/testing/benchstat"
 )
 
 // directClient is a mutual-TLS Go client straight to the portal: the baseline of the proxy
@@ -48,17 +49,6 @@ func fetch(cl *http.Client, u string) error {
 	}
 	return err
 }
-
-func percentile(d []time.Duration, p float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // BenchmarkProxyLatency alternates one request straight to the portal and one through the
 // proxy, and reports the latency the proxy adds at p50 (target < 0.3 ms) and p99.
@@ -98,11 +88,11 @@ func BenchmarkProxyLatency(b *testing.B) {
 				dp = append(dp, time.Since(t1))
 			}
 			b.StopTimer()
-			b.ReportMetric(ms(percentile(dd, 0.5)), "direct-p50-ms")
-			b.ReportMetric(ms(percentile(dp, 0.5)), "proxy-p50-ms")
-			b.ReportMetric(ms(percentile(dp, 0.99)), "proxy-p99-ms")
-			b.ReportMetric(ms(percentile(dp, 0.5)-percentile(dd, 0.5)), "added-p50-ms")
-			b.ReportMetric(ms(percentile(dp, 0.99)-percentile(dd, 0.99)), "added-p99-ms")
+			b.ReportMetric(benchstat.PercentileMs(dd, 0.5), "direct-p50-ms")
+			b.ReportMetric(benchstat.PercentileMs(dp, 0.5), "proxy-p50-ms")
+			b.ReportMetric(benchstat.PercentileMs(dp, 0.99), "proxy-p99-ms")
+			b.ReportMetric(benchstat.Ms(benchstat.Percentile(dp, 0.5)-benchstat.Percentile(dd, 0.5)), "added-p50-ms")
+			b.ReportMetric(benchstat.Ms(benchstat.Percentile(dp, 0.99)-benchstat.Percentile(dd, 0.99)), "added-p99-ms")
 			b.ReportMetric(float64(s.Signatures()), "signatures")
 		})
 	}
@@ -211,8 +201,8 @@ func BenchmarkClose(b *testing.B) {
 		stream.Body.Close()
 		local.CloseIdleConnections()
 	}
-	b.ReportMetric(ms(percentile(ds, 0.5)), "close-p50-ms")
-	b.ReportMetric(ms(percentile(ds, 0.99)), "close-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(ds, 0.5), "close-p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(ds, 0.99), "close-p99-ms")
 }
 
 // BenchmarkSignaturesPerSession: a session loading the home page and 5 pages with 20

@@ -1,9 +1,10 @@
 package session
 
 import (
-	"slices"
 	"testing"
 	"time"
+
+	"smartpath/testing/benchstat"
 )
 
 // BenchmarkNext is the pure state machine's cost per input over a whole visit.
@@ -56,13 +57,6 @@ func BenchmarkPINToSession(b *testing.B) {
 }
 
 func reportPercentiles(b *testing.B, ds []time.Duration) {
-	if len(ds) == 0 {
-		return
-	}
-	slices.Sort(ds)
-	at := func(p float64) float64 {
-		return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(ds, 0.5), "p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(ds, 0.99), "p99-ms")
 }

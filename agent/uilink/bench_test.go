@@ -1,12 +1,12 @@
 package uilink
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"smartpath/agent/session"
+	"smartpath/testing/benchstat"
 	"smartpath/testing/waitfor"
 )
 
@@ -37,12 +37,8 @@ func BenchmarkBroadcastWithSlowClient(b *testing.B) {
 		}
 		slow.Close()
 	}
-	slices.Sort(took)
-	ms := func(q float64) float64 {
-		return float64(took[min(len(took)-1, int(q*float64(len(took))))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(ms(0.5), "broadcast-p50-ms")
-	b.ReportMetric(ms(0.99), "broadcast-p99-ms")
-	b.ReportMetric(ms(1), "broadcast-max-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 0.5), "broadcast-p50-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 0.99), "broadcast-p99-ms")
+	b.ReportMetric(benchstat.PercentileMs(took, 1), "broadcast-max-ms")
 	b.ReportMetric(float64(len(took))/float64(b.N), "broadcasts/drop")
 }

@@ -3,9 +3,10 @@ package portal
 import (
 	"io"
 	"net/http"
-	"sort"
 	"testing"
 	"time"
+
+	"smartpath/testing/benchstat"
 )
 
 // BenchmarkDirectPing is the baseline a kiosk proxy is compared with: a Go client with a
@@ -35,11 +36,8 @@ func BenchmarkDirectPing(b *testing.B) {
 				lat = append(lat, time.Since(start))
 			}
 			b.StopTimer()
-			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			if len(lat) > 0 {
-				b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-			}
+			b.ReportMetric(float64(benchstat.Percentile(lat, 0.5).Microseconds()), "p50-µs")
+			b.ReportMetric(float64(benchstat.Percentile(lat, 0.99).Microseconds()), "p99-µs")
 			b.ReportMetric(float64(w.srv.Handshakes()), "handshakes")
 		})
 	}

@@ -169,24 +169,26 @@ func TestShellPortalFramesBackAndAttachments(t *testing.T) {
 	waitScreen(t, display, "the attract screen", func(img image.Image) bool { return colours(img) > 20 })
 	defer shellSignIn(t, env, display, "Jane Citizen", "C-1001", 0)()
 
-	pages := 0
-	waitPage := func(what, typ string) hostileReport {
+	// waitPage waits for the portal page's next load and checks how it was reached and the
+	// joint history's length there: 1 at the start; after each Back, 2 (the page and the
+	// attachment ahead of it). Home, or the page loaded anew, would be "navigate" and 3.
+	var last time.Time // when the page last reported
+	waitPage := func(what, typ string, history float64) hostileReport {
 		t.Helper()
-		var n int
 		r := np.wait(t, what, func(r hostileReport) bool {
-			if r.Who != "nav" || r.Kind != "page" {
-				return false
-			}
-			n++
-			return n > pages
+			return r.Who == "nav" && r.Kind == "page" && r.At.After(last)
 		})
-		pages++
-		if got := r.Data["type"]; got != typ {
-			t.Fatalf("%s: the portal page was reached by %v, want %s", what, got, typ)
+		last = r.At
+		if got := r.Data["history"]; got != history || r.Data["type"] != typ {
+			var seen []string
+			for _, r := range np.all() {
+				seen = append(seen, r.Raw)
+			}
+			t.Fatalf("%s: history.length %v at the portal page (reached by %v), want %s and %v; the page's reports: %s", what, got, r.Data["type"], typ, history, strings.Join(seen, " "))
 		}
 		return r
 	}
-	waitPage("the portal's start page", "navigate")
+	waitPage("the portal's start page", "navigate", 1)
 	inner := np.wait(t, "the portal's own framed page", func(r hostileReport) bool { return r.Who == "nav" && r.Kind == "inner" })
 	if got := inner.Data["parentTitle"]; got != "Nav" {
 		t.Errorf("the portal's framed page did not load inside its own page: %v", got)
@@ -218,7 +220,7 @@ func TestShellPortalFramesBackAndAttachments(t *testing.T) {
 			}
 		}
 		xdotool(t, display, "mousemove", fmt.Sprint(back.X), fmt.Sprint(back.Y), "click", "1")
-		waitPage("Back from the "+kind+" attachment", "back_forward")
+		waitPage("Back from the "+kind+" attachment", "back_forward", 2)
 		waitScreen(t, display, "the portal page after Back", func(img image.Image) bool { return colourCount(img, cyan) > 20000 })
 		if n := np.count("/_extra/attach/" + kind); n != 1 {
 			t.Errorf("the %s attachment was fetched %d times, want once (shown, not downloaded)", kind, n)
@@ -244,18 +246,32 @@ func TestShellPortalFramesBackAndAttachments(t *testing.T) {
 }
 
 // newlyWhite finds, in the kiosk bar of after, the pure white pixels that were not white
-// in before: a bar button that became enabled. It returns their centre. The bar is the
-// band at the top whose left edge has the bar's colour.
+// in before, and returns the centre of the leftmost group of them: Back, which became
+// enabled (the session clock, further right, changes too). The bar is the band at the top
+// whose left edge has the bar's colour.
 func newlyWhite(before, after image.Image) (image.Point, bool) {
 	white, bar := rgb{0xff, 0xff, 0xff}, rgb{0x13, 0x2a, 0x4c}
-	var sum image.Point
-	n := 0
+	var pts []image.Point
 	for y := 0; y < before.Bounds().Dy() && near(pixel(before, 1, y), bar); y++ {
 		for x := 0; x < after.Bounds().Dx(); x++ {
 			if pixel(after, x, y) == white && !near(pixel(before, x, y), white) {
-				sum = sum.Add(image.Pt(x, y))
-				n++
+				pts = append(pts, image.Pt(x, y))
 			}
+		}
+	}
+	if len(pts) == 0 {
+		return image.Point{}, false
+	}
+	left := pts[0].X
+	for _, p := range pts {
+		left = min(left, p.X)
+	}
+	var sum image.Point
+	n := 0
+	for _, p := range pts {
+		if p.X < left+backButtonWidth {
+			sum = sum.Add(p)
+			n++
 		}
 	}
 	if n < 50 {
@@ -263,3 +279,7 @@ func newlyWhite(before, after image.Image) (image.Point, bool) {
 	}
 	return sum.Div(n), true
 }
+
+// backButtonWidth is more than Back's width and less than the gap from its left edge to
+// the clock at 1280×800 (Back is about 130 px wide, the clock starts 300 px to its right).
+const backButtonWidth = 200

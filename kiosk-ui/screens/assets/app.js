@@ -36,17 +36,22 @@ let lastActivity = 0;
 let warningOpenedAt = 0;
 const timers = { slow: 0, session: 0, warning: 0 };
 const prefs = { largeText: false, highContrast: false };
-// How long a Back may take to load before the next load counts as a new page again. A Back
-// within one portal document (its own history.pushState) loads nothing.
-const BACK_SETTLE_MS = 3000;
+// How long after the last Back a load may still be one of the Backs' pages rather than a new
+// page: long enough for a slow portal on a busy kiosk. A Back within one portal document
+// (its own history.pushState) loads nothing; a page the citizen opens within this time after
+// such a Back is taken for the Back's, and Back is disabled one page early (Home still works).
+const BACK_SETTLE_MS = 10000;
 // How often the joint history's length is read while a portal is shown: a document that
 // fires no load event in the frame (the browser's own PDF viewer) still adds an entry.
 const NAV_POLL_MS = 400;
 // Where the portal frame is in its history: pages behind the current one (an estimate from
 // the frame's loads and the history's growth; never more than the joint history holds),
-// whether the first page has loaded, when the last Back was pressed, the history length last
-// seen, and the poll's timer.
-const nav = { behind: 0, loaded: false, backAt: 0, length: 0, poll: 0 };
+// whether the first page has loaded, the Backs pressed whose page has not loaded yet and when
+// the last was pressed (a Back can be pressed before the page of the one before has loaded),
+// the history length last seen and at the first page's load (the frame's first navigation
+// may add an entry of its own, so the pages behind are at most history.length - base), and
+// the poll's timer.
+const nav = { behind: 0, loaded: false, backs: 0, backAt: 0, length: 0, base: 0, poll: 0 };
 
 async function main() {
   try {
@@ -316,6 +321,7 @@ function removePortal() {
 function goBack() {
   if (nav.behind <= 0 || !$('portal-frame')) return;
   nav.behind--;
+  nav.backs++;
   nav.backAt = Date.now();
   updateNav();
   history.back();
@@ -330,23 +336,26 @@ function goHome() {
 function onPortalLoad() {
   if (!nav.loaded) {
     nav.loaded = true;
-  } else if (nav.backAt && Date.now() - nav.backAt < BACK_SETTLE_MS) {
-    nav.backAt = 0; // the page Back went to
+    nav.base = history.length;
+  } else if (nav.backs > 0 && Date.now() - nav.backAt < BACK_SETTLE_MS) {
+    nav.backs--; // the page a Back went to
   } else {
+    nav.backs = 0;
     nav.behind++;
   }
   nav.length = history.length;
-  nav.behind = Math.max(0, Math.min(nav.behind, history.length - 1));
+  nav.behind = Math.max(0, Math.min(nav.behind, history.length - nav.base));
   updateNav();
 }
 
 // onHistoryGrown counts the entries a frame navigation added without a load event. Double
-// counting with onPortalLoad is harmless: a new entry is the last, so the cap corrects it.
+// counting with onPortalLoad is harmless: a new entry is the last, so the cap corrects it
+// (TestRealAgentBackHomeAndAttachment failed when the cap ignored the first entry).
 function onHistoryGrown() {
   if (!nav.loaded || history.length <= nav.length) return;
   nav.behind += history.length - nav.length;
   nav.length = history.length;
-  nav.behind = Math.min(nav.behind, history.length - 1);
+  nav.behind = Math.min(nav.behind, history.length - nav.base);
   updateNav();
 }
 
@@ -355,6 +364,7 @@ function resetNav() {
   nav.poll = 0;
   nav.behind = 0;
   nav.loaded = false;
+  nav.backs = 0;
   nav.backAt = 0;
   nav.length = history.length;
   updateNav();

@@ -151,15 +151,18 @@ func (c *fakeContext) getStatusChange(states []readerState) error {
 			return wrapSCard("SCardGetStatusChange", scard.ErrUnknownReader)
 		}
 	}
-	startCount := len(f.readers)
 	for {
 		changed := false
 		for i := range states {
 			s := &states[i]
 			if s.reader == pnpReader {
-				s.event = 0
-				if len(f.readers) != startCount {
-					s.event = uint32(scard.StateChanged)
+				// Like pcsc-lite: the high word of the caller's current state is the reader
+				// count it knows; a different count is a change, whenever it happened (a
+				// reader added between the caller's list and this wait included).
+				n := uint32(len(f.readers)) << 16
+				s.event = n
+				if s.current&0xFFFF0000 != n {
+					s.event |= uint32(scard.StateChanged)
 					changed = true
 				}
 				continue

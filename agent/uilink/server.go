@@ -171,7 +171,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &conn{s: s, ws: ws, out: make(chan []byte, s.opts.QueueSize), done: make(chan struct{}),
-		flush: make(chan struct{}), slow: make(chan struct{})}
+		flush: make(chan struct{})}
 	ws.SetReadLimit(int64(s.opts.MaxMessage))
 	if !s.add(c) {
 		ws.Close()
@@ -288,10 +288,7 @@ type conn struct {
 	// flush, closed by closeAfterFlush, tells the writer to write what is queued and close.
 	flush     chan struct{}
 	flushOnce sync.Once
-	// slow, closed by send when the queue is full, tells the writer to close with
-	// CloseTooSlow.
-	slow     chan struct{}
-	slowOnce sync.Once
+	slowOnce  sync.Once // the drop for a full queue, once
 }
 
 // closeAfterFlush makes the writer send what is queued, then a close frame, then end the
@@ -308,7 +305,12 @@ func (c *conn) kill() {
 	})
 }
 
-// send queues b; a client whose queue is full is dropped, with CloseTooSlow.
+// slowCloseWait bounds how long send waits to put CloseTooSlow on the wire (the writer may
+// hold the connection, blocked on the slow client) before it drops the connection anyway.
+const slowCloseWait = 50 * time.Millisecond
+
+// send queues b; a client whose queue is full is dropped at once, with CloseTooSlow if the
+// close frame can be written within slowCloseWait.
 func (c *conn) send(b []byte) {
 	select {
 	case c.out <- b:
@@ -316,7 +318,9 @@ func (c *conn) send(b []byte) {
 	default:
 		c.slowOnce.Do(func() {
 			c.s.log.Warn("uilink: UI too slow to keep up; dropping its connection")
-			close(c.slow)
+			c.ws.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(CloseTooSlow, "too slow to keep up; reconnect"), time.Now().Add(slowCloseWait))
+			c.kill()
 		})
 	}
 }
@@ -342,9 +346,6 @@ func (c *conn) writeLoop() {
 			}
 		case <-c.flush:
 			c.flushAndClose()
-			return
-		case <-c.slow:
-			c.closeWith(CloseTooSlow, "too slow to keep up; reconnect")
 			return
 		case <-c.done:
 			return

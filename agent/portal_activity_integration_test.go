@@ -33,6 +33,16 @@ func TestPortalRequestsAreActivity(t *testing.T) {
 
 	states, unsubscribe := env.Agent.Machine().Subscribe()
 	defer unsubscribe()
+	// The subscription starts from the machine's latest snapshot, which may still be the
+	// step before the session the UI was already sent.
+	for inSession := false; !inSession; {
+		select {
+		case st := <-states:
+			inSession = st.Phase == session.PhaseSession
+		case <-time.After(wait):
+			t.Fatal("the machine's state never reached the session the UI shows")
+		}
+	}
 	jar, _ := cookiejar.New(nil)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()

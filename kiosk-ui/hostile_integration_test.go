@@ -114,13 +114,7 @@ func (h *hostilePortal) all() []hostileReport {
 func TestHostilePortalPage(t *testing.T) {
 	requireTools(t)
 	hp := newHostilePortal()
-	env := kiosktest.Start(t, kiosktest.Options{
-		Portal: func(o *portal.Options) { o.Extra = hp },
-		Config: func(c *config.Config) {
-			kiosktest.WithShell(c)
-			c.Portal.Home = strings.TrimSuffix(c.Portal.Home, "/") + "/_extra/hostile"
-		},
-	})
+	env := kiosktest.Start(t, extraPortal(hp, "/_extra/hostile"))
 	display := startXvfb(t)
 	sh := startShell(t, display, nil, "-url-file", env.Config.UI.URLFile)
 	sh.waitLog(t, 0, `msg="kiosk UI loaded"`, 30*time.Second)
@@ -210,6 +204,18 @@ func TestHostilePortalPage(t *testing.T) {
 			t.Errorf("code from the portal ran in the UI origin (%d requests)", hp.pwned)
 		}
 	})
+}
+
+// extraPortal is a kiosk with the real shell whose portal also serves h under /_extra/
+// and whose home page is the portal's page at path.
+func extraPortal(h http.Handler, path string) kiosktest.Options {
+	return kiosktest.Options{
+		Portal: func(o *portal.Options) { o.Extra = h },
+		Config: func(c *config.Config) {
+			kiosktest.WithShell(c)
+			c.Portal.Home = strings.TrimSuffix(c.Portal.Home, "/") + path
+		},
+	}
 }
 
 // shellSignIn inserts a new card for who and types the PIN on the real keyboard: the n-th

@@ -18,9 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"smartpath/agent/config"
 	"smartpath/testing/kiosktest"
-	"smartpath/testing/portal"
 )
 
 // navPortal is a portal that frames a page of its own and sends attachments. Its start
@@ -154,13 +152,7 @@ const poll = setInterval(() => {
 func TestShellPortalFramesBackAndAttachments(t *testing.T) {
 	requireTools(t)
 	np := &navPortal{hostilePortal: newHostilePortal(), served: map[string]int{}}
-	env := kiosktest.Start(t, kiosktest.Options{
-		Portal: func(o *portal.Options) { o.Extra = np },
-		Config: func(c *config.Config) {
-			kiosktest.WithShell(c)
-			c.Portal.Home = strings.TrimSuffix(c.Portal.Home, "/") + "/_extra/nav"
-		},
-	})
+	env := kiosktest.Start(t, extraPortal(np, "/_extra/nav"))
 	display := startXvfb(t)
 	home, data := t.TempDir(), t.TempDir()
 	sh := startShell(t, display, []string{"HOME=" + home, "XDG_DOWNLOAD_DIR=" + filepath.Join(home, "Downloads")},

@@ -7,13 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"sync"
 	"time"
 
 	"smartpath/agent/config"
-	"smartpath/agent/proxy"
 	"smartpath/agent/session"
 	"smartpath/agent/shelllink"
 	"smartpath/agent/telemetry"
@@ -32,77 +30,69 @@ type Agent struct {
 	machine   *session.Machine
 	ui        *uilink.Server
 	shell     *shelllink.Server
-	card      *pivCard
 
 	uiLn, adminLn net.Listener
 	closeOnce     sync.Once
 }
 
-// New prepares an agent from a checked configuration: it reads the portal's CA bundle and
-// binds the UI and admin listeners (so a port clash is reported before anything runs).
-// Nothing runs until Run.
+// New prepares an agent from a checked configuration: it reads the portal's CA bundle,
+// binds the UI and admin listeners (so a port clash is reported before anything runs), and
+// builds the session machine, then the UI and shell links that feed it. Nothing runs until
+// Run; an agent that will not run is released with Close.
 func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 	roots, err := cfg.Portal.CertPool()
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{
-		cfg:       cfg,
-		logger:    logger,
-		token:     uilink.NewToken(),
-		telemetry: telemetry.New(),
-		card:      newPIVCard(cfg.Card.PIVSlot(), logger),
+	a := &Agent{cfg: cfg, logger: logger, token: uilink.NewToken(), telemetry: telemetry.New()}
+	if err := a.listen(); err != nil {
+		return nil, err
 	}
-	for _, l := range []struct{ key, addr string }{{"ui.listen", cfg.UI.Listen}, {"admin.listen", cfg.Admin.Listen}} {
-		if err := loopbackOnly(l.key, l.addr); err != nil {
-			return nil, err
-		}
-	}
-	if a.uiLn, err = net.Listen("tcp", cfg.UI.Listen); err != nil {
-		return nil, fmt.Errorf("ui.listen: %w (is another kiosk-agent running?)", err)
-	}
-	if a.adminLn, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
-		a.uiLn.Close()
-		return nil, fmt.Errorf("admin.listen: %w (is another kiosk-agent running?)", err)
-	}
-	a.uiOrigin = "http://" + a.uiLn.Addr().String()
-
-	home, _ := url.Parse(cfg.Portal.Home)
-	var origins []*url.URL
-	for _, o := range cfg.Portal.Origins {
-		u, _ := url.Parse(o)
-		origins = append(origins, u)
-	}
-	portal := &portalOpener{
-		cfg: proxy.Config{
-			Home:                  home,
-			Origins:               origins,
-			RootCAs:               roots,
-			ListenHost:            cfg.Portal.ListenHost,
-			FirstPort:             cfg.Portal.FirstPort,
-			UIOrigin:              a.uiOrigin,
-			ConnectTimeout:        cfg.Portal.ConnectTimeout,
-			ResponseHeaderTimeout: cfg.Portal.ResponseHeaderTimeout,
-			Logger:                logger.With("component", "proxy"),
-			// Browsing the portal is activity the UI cannot see (input in another origin's frame).
-			OnRequest: newActivityThrottle(portalActivityEvery, func() { a.machine.Activity() }).request,
-		},
-		card: a.card,
-		signed: func(n int) {
-			for range n {
-				a.telemetry.CardSignature()
-			}
-		},
-	}
-	var m *session.Machine
+	a.machine = session.New(sessionConfig(cfg), session.Deps{
+		Card:    newPIVCard(cfg.Card.PIVSlot(), logger),
+		Portal:  newPortalOpener(cfg, roots, a.uiOrigin, logger, a.telemetry),
+		Metrics: a.telemetry,
+		Logger:  logger.With("component", "session"),
+	})
 	a.ui = uilink.New(uilink.Options{
 		Origin:        a.uiOrigin,
 		Token:         a.token,
 		Logger:        logger.With("component", "uilink"),
-		Handler:       func(ctx context.Context, msg uilink.Message) { uilink.Dispatch(m)(ctx, msg) },
+		Handler:       uilink.Dispatch(a.machine),
 		OnConnections: a.telemetry.SetUIConnections,
 	})
-	m = session.New(session.Config{
+	a.shell = shelllink.New(shelllink.Options{
+		Token:       a.token,
+		Events:      a.machine,
+		Logger:      logger.With("component", "shelllink"),
+		OnConfirmed: a.telemetry.ShellWipeConfirmed,
+	})
+	return a, nil
+}
+
+// listen binds the UI and admin listeners, on loopback only.
+func (a *Agent) listen() error {
+	cfg := a.cfg
+	for _, l := range []struct{ key, addr string }{{"ui.listen", cfg.UI.Listen}, {"admin.listen", cfg.Admin.Listen}} {
+		if err := loopbackOnly(l.key, l.addr); err != nil {
+			return err
+		}
+	}
+	var err error
+	if a.uiLn, err = net.Listen("tcp", cfg.UI.Listen); err != nil {
+		return fmt.Errorf("ui.listen: %w (is another kiosk-agent running?)", err)
+	}
+	if a.adminLn, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
+		a.uiLn.Close()
+		return fmt.Errorf("admin.listen: %w (is another kiosk-agent running?)", err)
+	}
+	a.uiOrigin = "http://" + a.uiLn.Addr().String()
+	return nil
+}
+
+// sessionConfig is the session machine's part of the configuration.
+func sessionConfig(cfg *config.Config) session.Config {
+	return session.Config{
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		IdleWarning:     cfg.Session.IdleWarning,
 		MaxLength:       cfg.Session.MaxLength,
@@ -113,22 +103,7 @@ func New(cfg *config.Config, logger *slog.Logger) (*Agent, error) {
 		DefaultLanguage: cfg.UI.DefaultLanguage,
 		RequireShell:    cfg.UI.RequireShell,
 		ShellConfirm:    cfg.UI.ShellConfirmTimeout,
-	}, session.Deps{
-		Card:    a.card,
-		Portal:  portal,
-		UI:      a.ui,
-		Shell:   shellOrders{&a.shell},
-		Metrics: a.telemetry,
-		Logger:  logger.With("component", "session"),
-	})
-	a.machine = m
-	a.shell = shelllink.New(shelllink.Options{
-		Token:       a.token,
-		Events:      m,
-		Logger:      logger.With("component", "shelllink"),
-		OnConfirmed: a.telemetry.ShellWipeConfirmed,
-	})
-	return a, nil
+	}
 }
 
 // UIURL is the kiosk UI's start URL, with the per-boot token. It is a secret of the kiosk
@@ -181,11 +156,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	go serve(uiSrv, a.uiLn, "ui")
 	go serve(adminSrv, a.adminLn, "admin")
 
-	monCtx, stopMonitor := context.WithCancel(context.Background())
+	// The links and the reader monitor outlive the machine's Run: its shutdown wipe and
+	// goodbye still reach the UI and the shell.
+	linkCtx, stopLinks := context.WithCancel(context.Background())
+	var links sync.WaitGroup
+	links.Add(2)
+	go func() { defer links.Done(); _ = a.ui.Run(linkCtx) }()
+	go func() { defer links.Done(); _ = a.shell.Run(linkCtx) }()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err := watchReaders(monCtx, a.cfg.Card.Reader, a.onCardEvent, a.machine.Send)
+		err := watchReaders(linkCtx, a.cfg.Card.Reader, a.onCardEvent, a.machine.Send)
 		if err != nil {
 			a.logger.Error("reader monitor stopped", "err", err)
 		}
@@ -194,26 +175,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	// The machine logs every phase change itself and feeds health and metrics.
 	a.logger.Info("kiosk-agent running", "ui", a.uiOrigin, "admin", a.AdminAddr(),
 		"portal", a.cfg.Portal.Home)
-	err := a.machine.Run(ctx) // returns after the shutdown wipe
+	err := a.machine.Run(ctx, session.Links{UI: a.ui, Shell: a.shell}) // returns after the shutdown wipe
 
-	stopMonitor()
+	stopLinks()
+	links.Wait() // the UI link has flushed what was queued
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = a.ui.Close()
-	_ = a.shell.Close()
 	_ = uiSrv.Shutdown(shutdownCtx)
 	_ = adminSrv.Shutdown(shutdownCtx)
 	wg.Wait()
 	a.logger.Info("kiosk-agent stopped")
 	return err
 }
-
-// shellOrders passes the machine's shell orders to the shell server, which is made after
-// the machine (it reports to it).
-type shellOrders struct{ s **shelllink.Server }
-
-func (o shellOrders) OrderWipe(conn, gen uint64) { (*o.s).OrderWipe(conn, gen) }
-func (o shellOrders) Drop(conn uint64)           { (*o.s).Drop(conn) }
 
 func (a *Agent) onCardEvent(ev pcsc.Event) {
 	switch ev.Kind {

@@ -3,12 +3,12 @@ package agent
 import (
 	"context"
 	"crypto"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"smartpath/agent/session"
@@ -18,8 +18,8 @@ import (
 
 // pivCard is the citizen's card as the session machine sees it (session.Card): a PC/SC
 // connection and the PIV client over it, from Read until Logout. The machine calls its
-// methods one at a time; the portal asks it for the client certificate from another
-// goroutine, hence the mutex.
+// methods one at a time, so it needs no lock of its own; the card key leaves it only as the
+// session.Credential that Verify returns, whose signer Logout ends.
 type pivCard struct {
 	slot   piv.Slot
 	logger *slog.Logger
@@ -27,11 +27,10 @@ type pivCard struct {
 	// connect opens the reader; tests may replace it.
 	connect func(ctx context.Context, reader string) (cardConn, error)
 
-	mu       sync.Mutex
-	conn     cardConn
-	client   *piv.Client
-	cert     *x509.Certificate
-	verified bool
+	conn   cardConn
+	client *piv.Client
+	cert   *x509.Certificate
+	signer *cardSigner // the credential given by the last accepted VERIFY
 }
 
 // cardConn is what pivCard needs of a card connection (a *pcsc.Conn in production).
@@ -54,43 +53,15 @@ func newPIVCard(slot piv.Slot, logger *slog.Logger) *pivCard {
 // Read connects to the card in reader, selects PIV once and reads the authentication
 // certificate, the CHUID and the PIN tries in one transaction.
 func (c *pivCard) Read(ctx context.Context, reader string) (session.CardInfo, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.dropLocked()
+	c.drop()
 	conn, err := c.connect(ctx, reader)
 	if err != nil {
 		return session.CardInfo{}, fmt.Errorf("connect to the card: %w", err)
 	}
-	client, err := piv.Open(ctx, conn, piv.Options{})
+	id, client, err := readIdentity(ctx, conn, c.slot)
 	if err != nil {
 		_ = conn.CloseReset()
-		if errors.Is(err, piv.ErrNotPIV) {
-			return session.CardInfo{}, fmt.Errorf("%w: %w", session.ErrCardUnsupported, err)
-		}
-		return session.CardInfo{}, err
-	}
-	id, err := client.ReadIdentity(ctx)
-	if err != nil {
-		_ = conn.CloseReset()
-		if errors.Is(err, pcsc.ErrNotFound) || errors.Is(err, piv.ErrUnsupportedKey) {
-			return session.CardInfo{}, fmt.Errorf("%w: %w", session.ErrCardUnsupported, err)
-		}
-		return session.CardInfo{}, err
-	}
-	if c.slot != piv.Slot9A && id.Certificate != nil {
-		// ReadIdentity reads the PIV Authentication certificate; another slot was configured.
-		if id.Certificate, err = client.Certificate(ctx, c.slot); err != nil {
-			_ = conn.CloseReset()
-			return session.CardInfo{}, fmt.Errorf("%w: %w", session.ErrCardUnsupported, err)
-		}
-	}
-	if id.Certificate == nil {
-		_ = conn.CloseReset()
-		return session.CardInfo{}, fmt.Errorf("%w: no certificate in slot %s", session.ErrCardUnsupported, c.slot)
-	}
-	if _, err := signerKey(id.Certificate); err != nil {
-		_ = conn.CloseReset()
-		return session.CardInfo{}, fmt.Errorf("%w: %w", session.ErrCardUnsupported, err)
+		return session.CardInfo{}, classifyRead(err)
 	}
 	c.conn, c.client, c.cert = conn, client, id.Certificate
 	now := c.now()
@@ -99,81 +70,126 @@ func (c *pivCard) Read(ctx context.Context, reader string) (session.CardInfo, er
 		PINTriesLeft: id.PIN.Retries,
 		Expired:      now.After(id.Certificate.NotAfter) || (id.CHUID != nil && id.CHUID.Expired(now)),
 	}
-	if id.PIN.Blocked {
-		info.PINTriesLeft = 0
+	return info, nil // a blocked PIN reads as 0 tries left, which Next shows as pin_blocked
+}
+
+// readIdentity selects PIV on conn and reads the certificate of slot (which must hold a
+// key the card can sign with), the CHUID and the PIN tries.
+func readIdentity(ctx context.Context, conn pcsc.Card, slot piv.Slot) (*piv.Identity, *piv.Client, error) {
+	client, err := piv.Open(ctx, conn, piv.Options{})
+	if err != nil {
+		return nil, nil, err
 	}
-	return info, nil
+	id, err := client.ReadIdentity(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if slot != piv.Slot9A {
+		// ReadIdentity reads the PIV Authentication certificate; another slot was configured.
+		if id.Certificate, err = client.Certificate(ctx, slot); err != nil {
+			return nil, nil, err
+		}
+	}
+	if _, err := signerKey(id.Certificate); err != nil {
+		return nil, nil, err
+	}
+	return id, client, nil
+}
+
+// classifyRead is the one place a card that cannot be read becomes card_unsupported (not
+// a council card: no PIV application, no certificate, a key the kiosk cannot use) rather
+// than card_unreadable.
+func classifyRead(err error) error {
+	if errors.Is(err, piv.ErrNotPIV) || errors.Is(err, pcsc.ErrNotFound) || errors.Is(err, piv.ErrUnsupportedKey) {
+		return session.Fail(session.ErrCodeCardUnsupported, err)
+	}
+	return err
 }
 
 // Verify sends the PIN once. It keeps no copy: the buffer belongs to the machine, which
-// zeroes it.
-func (c *pivCard) Verify(ctx context.Context, pin []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// zeroes it. An accepted PIN gives the credential for the portal.
+func (c *pivCard) Verify(ctx context.Context, pin []byte) (session.PINAnswer, error) {
 	if c.client == nil {
-		return errors.New("no card has been read")
+		return session.PINAnswer{}, errors.New("no card has been read")
 	}
 	err := c.client.VerifyPIN(ctx, pin)
 	var wrong *pcsc.WrongPINError
 	switch {
 	case err == nil:
-		c.verified = true
-		return nil
 	case errors.As(err, &wrong):
-		if wrong.Retries == 0 {
-			return session.ErrBlocked
-		}
-		return &session.WrongPINError{Left: wrong.Retries}
+		return session.PINAnswer{TriesLeft: wrong.Retries}, nil
 	case errors.Is(err, pcsc.ErrAuthBlocked):
-		return session.ErrBlocked
+		return session.PINAnswer{TriesLeft: 0}, nil
 	default:
-		return err
+		return session.PINAnswer{}, err
 	}
+	pub, err := signerKey(c.cert)
+	if err != nil {
+		return session.PINAnswer{}, err
+	}
+	inner, err := c.client.Signer(c.slot, pub)
+	if err != nil {
+		return session.PINAnswer{}, err
+	}
+	c.signer.end()
+	c.signer = &cardSigner{inner: inner}
+	return session.PINAnswer{Credential: &session.Credential{Certificate: c.cert, Signer: c.signer}}, nil
 }
 
-// Logout clears the card's verified state and drops the connection with a reset, which
-// clears it even on a card that refuses VERIFY P1=FF.
+// Logout ends the credential, clears the card's verified state and drops the connection
+// with a reset, which clears it even on a card that refuses VERIFY P1=FF.
 func (c *pivCard) Logout(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var err error
-	if c.client != nil && c.verified {
+	if c.client != nil && c.signer != nil {
+		c.signer.end()
 		if lerr := c.client.Logout(ctx); lerr != nil && !errors.Is(lerr, piv.ErrLogoutUnsupported) &&
 			!errors.Is(lerr, pcsc.ErrCardRemoved) {
 			err = lerr
 		}
 	}
-	c.dropLocked()
+	c.drop()
 	return err
 }
 
-func (c *pivCard) dropLocked() {
+func (c *pivCard) drop() {
+	c.signer.end()
 	if c.conn != nil {
 		_ = c.conn.CloseReset()
 	}
-	c.conn, c.client, c.cert, c.verified = nil, nil, nil, false
+	c.conn, c.client, c.cert, c.signer = nil, nil, nil, nil
 }
 
-// clientCertificate is the card's certificate with the card key as its signer, for the
-// portal's TLS client. It exists only after a successful VERIFY (docs/security.md, invariant 4).
-func (c *pivCard) clientCertificate() (tls.Certificate, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client == nil || !c.verified {
-		return tls.Certificate{}, errors.New("the card key is only used after the citizen's PIN was verified")
+// errCredentialEnded is a signature asked of a credential after its session's Logout.
+var errCredentialEnded = errors.New("the card key is no longer usable: the citizen's session has ended")
+
+// cardSigner is the card key as a session.Credential's signer: the PIV signer, until the
+// session's Logout ends it (docs/security.md, invariant 4). It may be used from any
+// goroutine; the PIV client serialises the card operations.
+type cardSigner struct {
+	inner *piv.Signer
+	ended atomic.Bool
+}
+
+func (s *cardSigner) Public() crypto.PublicKey { return s.inner.Public() }
+
+func (s *cardSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if s.ended.Load() {
+		return nil, errCredentialEnded
 	}
-	pub, err := signerKey(c.cert)
-	if err != nil {
-		return tls.Certificate{}, err
+	return s.inner.Sign(rand, digest, opts)
+}
+
+// end stops the signer; a nil signer is already ended.
+func (s *cardSigner) end() {
+	if s != nil {
+		s.ended.Store(true)
 	}
-	signer, err := c.client.Signer(c.slot, pub)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{c.cert.Raw}, PrivateKey: signer, Leaf: c.cert}, nil
 }
 
 func signerKey(cert *x509.Certificate) (crypto.PublicKey, error) {
+	if cert == nil {
+		return nil, fmt.Errorf("%w: no certificate", pcsc.ErrNotFound)
+	}
 	switch cert.PublicKeyAlgorithm {
 	case x509.RSA, x509.ECDSA:
 		return cert.PublicKey, nil

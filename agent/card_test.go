@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"errors"
 	"log/slog"
@@ -39,7 +40,8 @@ func newTestCard(t *testing.T, alg vcard.Alg) (*pivCard, *inProcessConn) {
 }
 
 // docs/security.md, invariant 4: the card key is used only inside a session the citizen opened with
-// the PIN — not after reading the card, not after a wrong PIN, not after logout.
+// the PIN — not after reading the card, not after a wrong PIN, not after logout. The only way
+// to the key is the credential an accepted VERIFY returns, and Logout ends it.
 func TestCardKeyOnlyAfterVerify(t *testing.T) {
 	ctx := context.Background()
 	c, conn := newTestCard(t, vcard.AlgP256)
@@ -50,26 +52,25 @@ func TestCardKeyOnlyAfterVerify(t *testing.T) {
 	if info.Name != "Jane Citizen" || info.PINTriesLeft != 3 || info.Expired {
 		t.Fatalf("card info = %+v", info)
 	}
-	if _, err := c.clientCertificate(); err == nil {
-		t.Fatal("client certificate offered before the PIN was verified")
+	ans, err := c.Verify(ctx, []byte("000000"))
+	if err != nil || ans.Credential != nil || ans.TriesLeft != 2 {
+		t.Fatalf("wrong PIN: %+v, %v", ans, err)
 	}
-	var wrong *session.WrongPINError
-	if err := c.Verify(ctx, []byte("000000")); !errors.As(err, &wrong) || wrong.Left != 2 {
-		t.Fatalf("wrong PIN: %v", err)
+	ans, err = c.Verify(ctx, []byte(vcard.DefaultPIN))
+	if err != nil || ans.Credential == nil {
+		t.Fatalf("right PIN: %+v, %v", ans, err)
 	}
-	if _, err := c.clientCertificate(); err == nil {
-		t.Fatal("client certificate offered after a wrong PIN")
-	}
-	if err := c.Verify(ctx, []byte(vcard.DefaultPIN)); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := c.clientCertificate()
-	if err != nil {
-		t.Fatal(err)
+	cred := ans.Credential
+	if cred.Certificate.Subject.CommonName != "Jane Citizen" {
+		t.Fatalf("credential certificate %q", cred.Certificate.Subject)
 	}
 	digest := sha256.Sum256([]byte("handshake"))
-	if _, err := cert.PrivateKey.(crypto.Signer).Sign(nil, digest[:], crypto.SHA256); err != nil {
+	sig, err := cred.Signer.Sign(nil, digest[:], crypto.SHA256)
+	if err != nil {
 		t.Fatalf("sign after verify: %v", err)
+	}
+	if !ecdsa.VerifyASN1(cred.Certificate.PublicKey.(*ecdsa.PublicKey), digest[:], sig) {
+		t.Fatal("the credential's signature does not verify with its certificate")
 	}
 	if conn.Signatures() != 1 {
 		t.Fatalf("card signatures = %d, want 1", conn.Signatures())
@@ -80,12 +81,36 @@ func TestCardKeyOnlyAfterVerify(t *testing.T) {
 	if conn.resets == 0 {
 		t.Fatal("logout did not disconnect the card with a reset")
 	}
-	if _, err := c.clientCertificate(); err == nil {
-		t.Fatal("client certificate offered after logout")
+	// The credential handed out during the session no longer signs, and the card saw no
+	// command for it.
+	if _, err := cred.Signer.Sign(nil, digest[:], crypto.SHA256); err == nil {
+		t.Fatal("the session's credential still signs after logout")
 	}
-	// The signer handed out during the session no longer works either: the card was reset.
-	if _, err := cert.PrivateKey.(crypto.Signer).Sign(nil, digest[:], crypto.SHA256); err == nil {
-		t.Fatal("the session's signer still signs after logout")
+	if conn.Signatures() != 1 {
+		t.Fatalf("card signatures after logout = %d, want 1", conn.Signatures())
+	}
+}
+
+// The next citizen's card read ends the previous credential even without a Logout.
+func TestCardCredentialEndsWithTheNextRead(t *testing.T) {
+	ctx := context.Background()
+	c, conn := newTestCard(t, vcard.AlgRSA2048)
+	if _, err := c.Read(ctx, "reader"); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := c.Verify(ctx, []byte(vcard.DefaultPIN))
+	if err != nil || ans.Credential == nil {
+		t.Fatalf("right PIN: %+v, %v", ans, err)
+	}
+	if _, err := c.Read(ctx, "reader"); err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("handshake"))
+	if _, err := ans.Credential.Signer.Sign(nil, digest[:], crypto.SHA256); err == nil {
+		t.Fatal("a credential of the previous read still signs")
+	}
+	if conn.Signatures() != 0 {
+		t.Fatalf("card signatures = %d, want 0", conn.Signatures())
 	}
 }
 
@@ -95,15 +120,18 @@ func TestCardBlockedAndUnsupported(t *testing.T) {
 	if _, err := c.Read(ctx, "reader"); err != nil {
 		t.Fatal(err)
 	}
-	var last error
+	var last session.PINAnswer
 	for range 3 {
-		last = c.Verify(ctx, []byte("000000"))
+		var err error
+		if last, err = c.Verify(ctx, []byte("000000")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !errors.Is(last, session.ErrBlocked) {
-		t.Fatalf("third wrong PIN: %v, want ErrBlocked", last)
+	if last.Credential != nil || last.TriesLeft != 0 {
+		t.Fatalf("third wrong PIN: %+v, want 0 tries left", last)
 	}
-	if err := c.Verify(ctx, []byte(vcard.DefaultPIN)); !errors.Is(err, session.ErrBlocked) {
-		t.Fatalf("right PIN on a blocked card: %v, want ErrBlocked", err)
+	if ans, err := c.Verify(ctx, []byte(vcard.DefaultPIN)); err != nil || ans.Credential != nil || ans.TriesLeft != 0 {
+		t.Fatalf("right PIN on a blocked card: %+v, %v; want 0 tries left", ans, err)
 	}
 
 	blank, err := vcard.New(vcard.Options{})
@@ -111,7 +139,8 @@ func TestCardBlockedAndUnsupported(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.connect = func(context.Context, string) (cardConn, error) { return &inProcessConn{Card: blank}, nil }
-	if _, err := c.Read(ctx, "reader"); !errors.Is(err, session.ErrCardUnsupported) {
-		t.Fatalf("card without a certificate: %v, want ErrCardUnsupported", err)
+	_, err = c.Read(ctx, "reader")
+	if f := (*session.Failure)(nil); !errors.As(err, &f) || f.Code != session.ErrCodeCardUnsupported {
+		t.Fatalf("card without a certificate: %v, want card_unsupported", err)
 	}
 }

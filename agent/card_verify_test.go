@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -40,34 +39,37 @@ func TestCardOneVerifyPerPIN(t *testing.T) {
 	if _, err := c.Read(ctx, "reader"); err != nil {
 		t.Fatal(err)
 	}
-	verify := func(name, pin string, want func(error) bool) {
+	verify := func(name, pin string, want func(session.PINAnswer, error) bool) {
 		t.Helper()
 		before := conn.verifies
-		err := c.Verify(ctx, []byte(pin))
+		ans, err := c.Verify(ctx, []byte(pin))
 		if n := conn.verifies - before; n != 1 {
 			t.Errorf("%s: %d VERIFY commands, want 1", name, n)
 		}
-		if !want(err) {
-			t.Errorf("%s: unexpected result %v", name, err)
+		if !want(ans, err) {
+			t.Errorf("%s: unexpected result %+v, %v", name, ans, err)
 		}
 	}
-	isWrong := func(err error) bool { var w *session.WrongPINError; return errors.As(err, &w) }
+	refused := func(left int) func(session.PINAnswer, error) bool {
+		return func(ans session.PINAnswer, err error) bool {
+			return err == nil && ans.Credential == nil && ans.TriesLeft == left
+		}
+	}
 	for _, fault := range []error{pcsc.ErrCardRemoved, pcsc.ErrCardReset, pcsc.ErrNoService,
 		fmt.Errorf("transport: %w", context.DeadlineExceeded)} {
 		conn.failWith = fault
-		verify(fmt.Sprintf("VERIFY failing with %q", fault), vcard.DefaultPIN, func(err error) bool { return err != nil })
+		verify(fmt.Sprintf("VERIFY failing with %q", fault), vcard.DefaultPIN, func(ans session.PINAnswer, err error) bool {
+			return err != nil && ans.Credential == nil // no credential after a VERIFY that failed in transport
+		})
 		conn.failWith = nil
 	}
-	if c.verified {
-		t.Fatal("the card counts as verified after VERIFY failed in transport")
-	}
-	verify("right PIN", vcard.DefaultPIN, func(err error) bool { return err == nil })
-	verify("wrong PIN", "000000", isWrong)
-	verify("wrong PIN", "000000", isWrong)
-	verify("last wrong PIN", "000000", func(err error) bool { return errors.Is(err, session.ErrBlocked) })
+	verify("right PIN", vcard.DefaultPIN, func(ans session.PINAnswer, err error) bool { return err == nil && ans.Credential != nil })
+	verify("wrong PIN", "000000", refused(2))
+	verify("wrong PIN", "000000", refused(1))
+	verify("last wrong PIN", "000000", refused(0))
 	before := conn.verifies
-	if err := c.Verify(ctx, []byte(vcard.DefaultPIN)); !errors.Is(err, session.ErrBlocked) {
-		t.Errorf("right PIN on a blocked card: %v, want ErrBlocked", err)
+	if ans, err := c.Verify(ctx, []byte(vcard.DefaultPIN)); err != nil || ans.Credential != nil || ans.TriesLeft != 0 {
+		t.Errorf("right PIN on a blocked card: %+v, %v; want refused with 0 tries left", ans, err)
 	}
 	if n := conn.verifies - before; n > 1 {
 		t.Errorf("blocked card: %d VERIFY commands, want at most 1", n)

@@ -2,21 +2,54 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/url"
 
+	"smartpath/agent/config"
 	"smartpath/agent/proxy"
 	"smartpath/agent/session"
+	"smartpath/agent/telemetry"
 )
 
 // portalOpener opens the citizen's portal session (session.Portal): a fresh proxy session
 // whose TLS client signs with the card, probed once so that the one card signature and any
 // failure happen before the portal is shown.
 type portalOpener struct {
-	cfg  proxy.Config
-	card *pivCard
+	cfg proxy.Config // OnRequest is set per session
 	// signed counts card signatures for the metrics.
 	signed func(n int)
+}
+
+func newPortalOpener(cfg *config.Config, roots *x509.CertPool, uiOrigin string, logger *slog.Logger,
+	tel *telemetry.Telemetry) *portalOpener {
+	home, _ := url.Parse(cfg.Portal.Home) // checked by config.Load
+	var origins []*url.URL
+	for _, o := range cfg.Portal.Origins {
+		u, _ := url.Parse(o)
+		origins = append(origins, u)
+	}
+	return &portalOpener{
+		cfg: proxy.Config{
+			Home:                  home,
+			Origins:               origins,
+			RootCAs:               roots,
+			ListenHost:            cfg.Portal.ListenHost,
+			FirstPort:             cfg.Portal.FirstPort,
+			UIOrigin:              uiOrigin,
+			ConnectTimeout:        cfg.Portal.ConnectTimeout,
+			ResponseHeaderTimeout: cfg.Portal.ResponseHeaderTimeout,
+			Logger:                logger.With("component", "proxy"),
+		},
+		signed: func(n int) {
+			for range n {
+				tel.CardSignature()
+			}
+		},
+	}
 }
 
 type portalSession struct {
@@ -33,12 +66,15 @@ func (s portalSession) Close() error {
 	return err
 }
 
-func (p *portalOpener) Open(ctx context.Context) (session.PortalSession, error) {
-	cert, err := p.card.clientCertificate()
-	if err != nil {
-		return nil, err
-	}
-	s, err := proxy.Start(ctx, p.cfg, cert)
+// Open starts a proxy session whose TLS client presents cred, the card key the citizen's
+// PIN unlocked. Browsing the portal is activity the UI cannot see (input in another
+// origin's frame): the citizen's navigations are reported, at most every
+// portalActivityEvery.
+func (p *portalOpener) Open(ctx context.Context, cred session.Credential, activity func()) (session.PortalSession, error) {
+	cert := tls.Certificate{Certificate: [][]byte{cred.Certificate.Raw}, PrivateKey: cred.Signer, Leaf: cred.Certificate}
+	cfg := p.cfg
+	cfg.OnRequest = newActivityThrottle(portalActivityEvery, activity).request
+	s, err := proxy.Start(ctx, cfg, cert)
 	if err != nil {
 		return nil, fmt.Errorf("start the portal proxy: %w", err)
 	}
@@ -50,13 +86,15 @@ func (p *portalOpener) Open(ctx context.Context) (session.PortalSession, error) 
 	return ps, nil
 }
 
+// classifyPortalError is the one place the proxy's failures become the citizen's error
+// screens; anything else is portal_unavailable.
 func classifyPortalError(err error) error {
 	switch {
 	case errors.Is(err, proxy.ErrPortalUntrusted):
-		return fmt.Errorf("%w: %w", session.ErrPortalUntrusted, err)
+		return session.Fail(session.ErrCodePortalUntrusted, err)
 	case errors.Is(err, proxy.ErrClientCertRefused):
-		return fmt.Errorf("%w: %w", session.ErrClientCertRefused, err)
+		return session.Fail(session.ErrCodeClientCertRefused, err)
 	default:
-		return fmt.Errorf("%w: %w", session.ErrPortalUnavailable, err)
+		return err
 	}
 }

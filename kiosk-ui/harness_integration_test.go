@@ -228,7 +228,10 @@ func newTestUI(tb testing.TB) *testUI {
 	mux.HandleFunc("/", page)
 	u.events = &shellEvents{changed: make(chan struct{})}
 	u.shell = shelllink.New(shelllink.Options{Token: testToken, Events: u.events})
-	tb.Cleanup(func() { u.shell.Close() })
+	shellCtx, stopShell := context.WithCancel(context.Background())
+	shellRan := make(chan struct{})
+	go func() { defer close(shellRan); u.shell.Run(shellCtx) }()
+	tb.Cleanup(func() { stopShell(); <-shellRan })
 	mux.Handle(shelllink.Path, u.shell)
 	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")

@@ -2,8 +2,9 @@ package session
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 )
@@ -18,30 +19,52 @@ type CardInfo struct {
 	PINMin, PINMax int
 }
 
+// Credential is what the citizen's PIN unlocks: the card's certificate and a signer that
+// uses the card's key. Only [Card.Verify] makes one and only [Portal.Open] takes one, so the
+// card key is used in a session the citizen opened with the PIN and nowhere else
+// (docs/security.md, invariant 4). It stops signing at [Card.Logout].
+type Credential struct {
+	Certificate *x509.Certificate
+	Signer      crypto.Signer
+}
+
+// PINAnswer is the card's answer to the PIN.
+type PINAnswer struct {
+	// Credential is set when the card accepted the PIN, and only then.
+	Credential *Credential
+	// TriesLeft, after a refusal, is how many tries remain: -1 when the card does not say,
+	// 0 when the PIN is now blocked.
+	TriesLeft int
+}
+
 // Card is the citizen's card in the reader the machine was told about. The methods are
 // called one at a time, never concurrently.
 type Card interface {
-	// Read selects the card application and reads what the session needs. Errors wrapping
-	// ErrCardUnsupported or ErrCardExpired are shown as such; any other is card_unreadable.
+	// Read selects the card application and reads what the session needs. An error
+	// classified with [Fail] as card_unsupported shows that screen; any other is
+	// card_unreadable.
 	Read(ctx context.Context, reader string) (CardInfo, error)
 	// Verify sends the PIN to the card once, with no retry of any kind. It must not keep
-	// pin after it returns, and must not put it into an error. A refused PIN is reported
-	// as a *WrongPINError, a blocked one as ErrBlocked; anything else ends the visit with
-	// card_unreadable.
-	Verify(ctx context.Context, pin []byte) error
-	// Logout ends the card's verified state and drops the link to it (VERIFY P1=FF, or a
-	// disconnect with reset). It is called at the end of every session, also when the card is
-	// already out, and must be quick.
+	// pin after it returns, and must not put it into an error. A refused or blocked PIN is
+	// an answer, not an error; an error means VERIFY could not be carried out and ends the
+	// visit with card_unreadable.
+	Verify(ctx context.Context, pin []byte) (PINAnswer, error)
+	// Logout ends the card's verified state, makes every Credential it gave stop signing,
+	// and drops the link to the card (VERIFY P1=FF, or a disconnect with reset). It is
+	// called at the end of every session, also when the card is already out, and must be
+	// quick.
 	Logout(ctx context.Context) error
 }
 
 // Portal opens the citizen's portal session.
 type Portal interface {
-	// Open prepares a fresh portal session for the card just verified (TLS client with the
-	// card's key behind the loopback proxy) and checks that the portal answers. Errors
-	// wrapping ErrPortalUntrusted or ErrClientCertRefused are shown as such; any other is
+	// Open prepares a fresh portal session whose TLS client signs with cred (behind the
+	// loopback proxy) and checks that the portal answers. The session calls activity (from
+	// any goroutine, and it must not block) when the citizen's browser uses the portal: input
+	// in the portal's frame that the kiosk UI cannot see. An error classified with [Fail] as
+	// portal_untrusted or client_cert_refused shows that screen; any other is
 	// portal_unavailable.
-	Open(ctx context.Context) (PortalSession, error)
+	Open(ctx context.Context, cred Credential, activity func()) (PortalSession, error)
 }
 
 // PortalSession is one open portal session.
@@ -102,81 +125,55 @@ type Metrics interface {
 	SetLastError(code string)
 }
 
-// Deps are the machine's collaborators. Card and Portal are required; UI, Shell, Clock
-// (default RealClock), Metrics and Logger (default: discard) are optional (without a Shell,
-// Config.RequireShell keeps the kiosk starting for ever).
+// Deps are the machine's collaborators, given to New. Card and Portal are required; Clock
+// (default RealClock), Metrics and Logger (default: discard) are optional.
 type Deps struct {
 	Card    Card
 	Portal  Portal
-	UI      UI
-	Shell   Shell
 	Clock   Clock
 	Metrics Metrics
 	Logger  *slog.Logger
 }
 
-// Errors the Card and Portal implementations return (wrapped as they like) so that the
-// machine shows the right screen.
-var (
-	// ErrBlocked: the PIN is blocked (status 6983, or 63C0).
-	ErrBlocked = errors.New("the PIN is blocked")
-	// ErrCardUnsupported: the card has no usable PIV application or key in the slot.
-	ErrCardUnsupported = errors.New("the card is not a council card")
-	// ErrCardExpired: the card's certificate has expired.
-	ErrCardExpired = errors.New("the card has expired")
-	// ErrPortalUnavailable: the portal cannot be reached or does not answer in time.
-	ErrPortalUnavailable = errors.New("the portal is unavailable")
-	// ErrPortalUntrusted: the portal's certificate does not verify against the CA bundle.
-	ErrPortalUntrusted = errors.New("the portal's certificate is not trusted")
-	// ErrClientCertRefused: the portal refused the card's certificate.
-	ErrClientCertRefused = errors.New("the portal refused the card's certificate")
-)
-
-// WrongPINError: the card refused the PIN. Left is how many tries remain (-1 unknown); Left
-// 0 means the PIN is now blocked.
-type WrongPINError struct{ Left int }
-
-func (e *WrongPINError) Error() string {
-	if e.Left < 0 {
-		return "wrong PIN"
-	}
-	return fmt.Sprintf("wrong PIN, %d tries left", e.Left)
+// Links are the channels the machine answers while it runs: the kiosk UI and the kiosk
+// shell. They are given to Run, not New, because they are made after the machine: they feed
+// it their input. Both are optional (without a Shell, Config.RequireShell keeps the kiosk
+// starting for ever).
+type Links struct {
+	UI    UI
+	Shell Shell
 }
 
-// classifyVerify turns Card.Verify's error into the input for Next.
-func classifyVerify(op uint64, err error) (Input, string) {
-	var wrong *WrongPINError
+// Failure is an error the Card or the Portal has classified: Code is the screen the citizen
+// is shown. Each adapter classifies its own errors once, where it knows what they mean.
+type Failure struct {
+	Code ErrorCode
+	Err  error
+}
+
+// Fail classifies err as code.
+func Fail(code ErrorCode, err error) error { return &Failure{Code: code, Err: err} }
+
+func (f *Failure) Error() string { return string(f.Code) + ": " + f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// codeOf is err's classification, or fallback when it has none.
+func codeOf(err error, fallback ErrorCode) ErrorCode {
+	var f *Failure
+	if errors.As(err, &f) && f.Code != ErrCodeNone {
+		return f.Code
+	}
+	return fallback
+}
+
+// verifyInput turns Card.Verify's answer into the input for Next.
+func verifyInput(op uint64, ans PINAnswer, err error) Input {
 	switch {
-	case err == nil:
-		return VerifyOK{Op: op}, "ok"
-	case errors.Is(err, ErrBlocked):
-		return VerifyBlocked{Op: op}, "blocked"
-	case errors.As(err, &wrong):
-		if wrong.Left == 0 {
-			return VerifyWrong{Op: op, Left: 0}, "blocked"
-		}
-		return VerifyWrong{Op: op, Left: wrong.Left}, "wrong"
+	case err != nil:
+		return VerifyFailed{Op: op}
+	case ans.Credential != nil:
+		return VerifyOK{Op: op}
 	default:
-		return VerifyFailed{Op: op}, "failed"
+		return VerifyWrong{Op: op, Left: ans.TriesLeft}
 	}
-}
-
-func classifyRead(err error) ErrorCode {
-	switch {
-	case errors.Is(err, ErrCardUnsupported):
-		return ErrCodeCardUnsupported
-	case errors.Is(err, ErrCardExpired):
-		return ErrCodeCardExpired
-	}
-	return ErrCodeCardUnreadable
-}
-
-func classifyConnect(err error) ErrorCode {
-	switch {
-	case errors.Is(err, ErrPortalUntrusted):
-		return ErrCodePortalUntrusted
-	case errors.Is(err, ErrClientCertRefused):
-		return ErrCodeClientCertRefused
-	}
-	return ErrCodePortalUnavailable
 }

@@ -31,7 +31,9 @@
 // # The driver
 //
 // A [Machine] owns one goroutine that feeds inputs to Next and carries out the effects with
-// its [Deps]: the [Card], the [Portal], the [UI] and a [Clock]. Errors from the card and the
-// portal are classified with the sentinel errors of this package ([ErrBlocked],
-// [*WrongPINError], [ErrPortalUntrusted], ...).
+// its [Deps]: the [Card], the [Portal], the [UI] and a [Clock]. The card path is explicit in
+// the types: [Card.Verify] answers the PIN with a [PINAnswer], whose [Credential] (the card's
+// certificate and key, given only for an accepted PIN) is what [Portal.Open] takes, and
+// [Card.Logout] ends it. The adapters classify their own errors once, with [Fail], into the
+// [ErrorCode] the citizen is shown.
 package session

@@ -13,7 +13,7 @@ type ReadCard struct {
 }
 
 // VerifyPIN: send the PIN held under Handle to the card, once; answer with VerifyOK,
-// VerifyWrong, VerifyBlocked or VerifyFailed carrying Op. The driver zeroes the PIN after.
+// VerifyWrong or VerifyFailed carrying Op. The driver zeroes the PIN after.
 type VerifyPIN struct {
 	Op     uint64
 	Handle uint64

@@ -38,14 +38,12 @@ type PINSubmitted struct {
 // VerifyOK: the card accepted the PIN.
 type VerifyOK struct{ Op uint64 }
 
-// VerifyWrong: the card refused the PIN; Left tries remain (-1 unknown).
+// VerifyWrong: the card refused the PIN; Left tries remain (-1 unknown, 0 the PIN is now
+// blocked).
 type VerifyWrong struct {
 	Op   uint64
 	Left int
 }
-
-// VerifyBlocked: the PIN is blocked.
-type VerifyBlocked struct{ Op uint64 }
 
 // VerifyFailed: VERIFY could not be carried out (the card stopped answering). Nothing is
 // retried.
@@ -119,7 +117,6 @@ func (CardReadFailed) isInput()  {}
 func (PINSubmitted) isInput()    {}
 func (VerifyOK) isInput()        {}
 func (VerifyWrong) isInput()     {}
-func (VerifyBlocked) isInput()   {}
 func (VerifyFailed) isInput()    {}
 func (ConnectOK) isInput()       {}
 func (ConnectFailed) isInput()   {}

@@ -20,6 +20,7 @@ const wipeTimeout = 2 * time.Second
 type Machine struct {
 	cfg   Config
 	deps  Deps
+	links Links // from Run; used by the Run goroutine only
 	log   *slog.Logger
 	clock Clock
 
@@ -42,6 +43,7 @@ type Machine struct {
 	ops        sync.WaitGroup
 	cardSem    chan struct{} // serialises calls on Deps.Card
 	portal     PortalSession
+	cred       *Credential // from the VERIFY that opened the visit, until the wipe
 	pinBufs    map[uint64][]byte
 	lastHandle uint64
 }
@@ -49,6 +51,7 @@ type Machine struct {
 // result is the answer of an operation goroutine or a timer.
 type result struct {
 	in   Input
+	cred *Credential   // with VerifyOK
 	sess PortalSession // with ConnectOK
 }
 
@@ -77,21 +80,22 @@ func New(cfg Config, deps Deps) *Machine {
 	return m
 }
 
-// Run runs the machine until ctx is cancelled, then shuts down: it ends any session with a
-// Wipe (which has its own short deadline), stops every timer and operation, and returns nil.
-// Run may be called once.
-func (m *Machine) Run(ctx context.Context) error {
+// Run runs the machine until ctx is cancelled, answering the UI and the shell through
+// links, then shuts down: it ends any session with a Wipe (which has its own short
+// deadline), stops every timer and operation, and returns nil. Run may be called once.
+func (m *Machine) Run(ctx context.Context, links Links) error {
 	if m.deps.Card == nil || m.deps.Portal == nil {
 		return errors.New("session: Deps.Card and Deps.Portal are required")
 	}
 	if !m.started.CompareAndSwap(false, true) {
 		return errors.New("session: Run called twice")
 	}
+	m.links = links
 	m.opCtx, m.opCancel = context.WithCancel(context.Background())
 	defer m.shutdown()
 	m.publish()
-	if m.deps.UI != nil {
-		m.deps.UI.Broadcast(m.state)
+	if m.links.UI != nil {
+		m.links.UI.Broadcast(m.state)
 	}
 	for {
 		select {
@@ -196,7 +200,9 @@ func (m *Machine) State() State {
 }
 
 // Subscribe returns a channel that holds the latest state: a slow reader misses intermediate
-// states but always gets the newest. The channel is closed by cancel or when Run returns.
+// states but always gets the newest. It is for observers that need the state, not its
+// order with the wipe (the tests, the benchmarks, the fleet link); the UI link gets its
+// ordered stream through Links.UI. A new state reaches subscribers before its effects run. The channel is closed by cancel or when Run returns.
 func (m *Machine) Subscribe() (<-chan State, func()) {
 	ch := make(chan State, 1)
 	m.mu.Lock()
@@ -266,6 +272,8 @@ func (m *Machine) handlePIN(pin []byte) {
 
 func (m *Machine) handleResult(r result) {
 	switch in := r.in.(type) {
+	case VerifyOK:
+		m.handleVerified(in, r.cred)
 	case ConnectOK:
 		accepted := m.state.Phase == PhaseConnecting && m.state.op == in.Op
 		m.handle(in)
@@ -279,11 +287,22 @@ func (m *Machine) handleResult(r result) {
 	}
 }
 
+// handleVerified keeps the credential of an accepted VERIFY for the Connect it starts.
+func (m *Machine) handleVerified(in VerifyOK, cred *Credential) {
+	if m.state.Phase == PhaseVerifying && m.state.op == in.Op {
+		m.cred = cred
+	}
+	m.handle(in)
+}
+
 // handle applies one input and carries out its effects, in order.
 func (m *Machine) handle(in Input) {
 	prev := m.state
 	next, fx := Next(prev, in)
 	m.state = next
+	// Subscribers see the new state before any effect is carried out, so never later than
+	// the UI, which the Broadcast effect below tells.
+	m.publish()
 	m.observe(prev, next, in)
 	wiped := false
 	for _, e := range fx {
@@ -298,16 +317,16 @@ func (m *Machine) handle(in Input) {
 			m.wipe(prev, e.Reason)
 			wiped = true
 		case ShellWipe:
-			if m.deps.Shell != nil {
-				m.deps.Shell.OrderWipe(e.Conn, e.Gen)
+			if m.links.Shell != nil {
+				m.links.Shell.OrderWipe(e.Conn, e.Gen)
 			}
 		case DropShell:
-			if m.deps.Shell != nil {
-				m.deps.Shell.Drop(e.Conn)
+			if m.links.Shell != nil {
+				m.links.Shell.Drop(e.Conn)
 			}
 		case Broadcast:
-			if m.deps.UI != nil {
-				m.deps.UI.Broadcast(m.state)
+			if m.links.UI != nil {
+				m.links.UI.Broadcast(m.state)
 			}
 		case ArmTimer:
 			m.arm(e)
@@ -318,7 +337,6 @@ func (m *Machine) handle(in Input) {
 			}
 		}
 	}
-	m.publish()
 	if wiped {
 		m.handle(WipeDone{})
 	}
@@ -364,7 +382,7 @@ func (m *Machine) readCard(e ReadCard) {
 			err = werr
 		}
 		if err != nil {
-			code := classifyRead(err)
+			code := codeOf(err, ErrCodeCardUnreadable)
 			log.Info("session: card read failed", "code", code, "err", err)
 			m.post(result{in: CardReadFailed{Op: e.Op, Code: code}})
 			return
@@ -384,29 +402,31 @@ func (m *Machine) verifyPIN(e VerifyPIN) {
 	card, log := m.deps.Card, m.log
 	m.startOp(func(ctx context.Context) {
 		defer clear(pin)
+		var ans PINAnswer
 		var err error
-		if werr := m.withCard(ctx, func() { err = card.Verify(ctx, pin) }); werr != nil {
+		if werr := m.withCard(ctx, func() { ans, err = card.Verify(ctx, pin) }); werr != nil {
 			err = werr
 		}
 		clear(pin)
-		in, res := classifyVerify(e.Op, err)
-		if m.deps.Metrics != nil {
-			m.deps.Metrics.PINVerification(res)
-		}
-		log.Info("session: PIN verified", "result", res)
-		if res == "failed" {
+		in := verifyInput(e.Op, ans, err)
+		if err != nil {
 			log.Warn("session: VERIFY could not be carried out", "err", err)
 		}
-		m.post(result{in: in})
+		m.post(result{in: in, cred: ans.Credential})
 	})
 }
 
 func (m *Machine) connect(e Connect) {
-	portal, log := m.deps.Portal, m.log
+	portal, log, cred := m.deps.Portal, m.log, m.cred
+	if cred == nil { // Next connects only after a VerifyOK, which brings the credential
+		log.Error("session: connect without a verified credential")
+		m.post(result{in: ConnectFailed{Op: e.Op, Code: ErrCodePortalUnavailable}})
+		return
+	}
 	m.startOp(func(ctx context.Context) {
-		sess, err := portal.Open(ctx)
+		sess, err := portal.Open(ctx, *cred, m.Activity)
 		if err != nil {
-			code := classifyConnect(err)
+			code := codeOf(err, ErrCodePortalUnavailable)
 			log.Warn("session: portal session failed", "code", code, "err", err)
 			m.post(result{in: ConnectFailed{Op: e.Op, Code: code}})
 			return
@@ -425,9 +445,10 @@ func (m *Machine) wipe(prev State, reason Reason) {
 	m.opCtx, m.opCancel = context.WithCancel(context.Background())
 	// The UI's wipe first: it only queues, and the webview's clearing then runs while the
 	// portal session closes (which may wait up to a second for a stuck request).
-	if m.deps.UI != nil {
-		m.deps.UI.SendWipe()
+	if m.links.UI != nil {
+		m.links.UI.SendWipe()
 	}
+	m.cred = nil // the card's Logout below makes it stop signing too
 	if m.portal != nil {
 		if err := m.portal.Close(); err != nil {
 			m.log.Warn("session: closing the portal session", "err", err)
@@ -465,6 +486,9 @@ func (m *Machine) observe(prev, next State, in Input) {
 	} else {
 		m.log.Debug("session: input", "type", inputName(in), "phase", next.Phase)
 	}
+	if prev.Phase == PhaseVerifying && next.Phase != PhaseVerifying {
+		m.log.Info("session: PIN verified", "result", pinResult(next))
+	}
 	if mt == nil {
 		return
 	}
@@ -501,6 +525,24 @@ func (m *Machine) observe(prev, next State, in Input) {
 		if prev.Phase == PhaseConnecting && prev.op == in.Op {
 			mt.PortalError(string(next.Error))
 		}
+	case VerifyOK, VerifyWrong, VerifyFailed:
+		if prev.Phase == PhaseVerifying && next.Phase != PhaseVerifying {
+			mt.PINVerification(pinResult(next))
+		}
+	}
+}
+
+// pinResult names what a VERIFY result did, for the metrics and the log.
+func pinResult(next State) string {
+	switch {
+	case next.Phase == PhaseConnecting:
+		return "ok"
+	case next.Error == ErrCodePINBlocked:
+		return "blocked"
+	case next.Phase == PhasePIN:
+		return "wrong"
+	default:
+		return "failed"
 	}
 }
 

@@ -3,7 +3,9 @@ package session
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
@@ -23,12 +25,13 @@ type fakeCard struct {
 	mu       sync.Mutex
 	info     CardInfo
 	readErr  error
-	verify   []error // answers, in order; the last repeats
+	verify   []int // answers, in order (accept, or the tries left); the last repeats
 	verified [][]byte
 	pinSeen  []string
 	logouts  int
 	calls    []string
 	readGate chan struct{} // if set, Read waits for it (or ctx)
+	creds    []*Credential
 }
 
 func (c *fakeCard) Read(ctx context.Context, reader string) (CardInfo, error) {
@@ -45,14 +48,28 @@ func (c *fakeCard) Read(ctx context.Context, reader string) (CardInfo, error) {
 	return c.info, c.readErr
 }
 
-func (c *fakeCard) Verify(ctx context.Context, pin []byte) error {
+func (c *fakeCard) Verify(ctx context.Context, pin []byte) (PINAnswer, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, "verify")
 	c.verified = append(c.verified, pin) // the machine's buffer itself, to check it is zeroed
 	c.pinSeen = append(c.pinSeen, string(pin))
-	err := c.verify[min(len(c.verify), len(c.verified))-1]
-	return err
+	left := c.verify[min(len(c.verify), len(c.verified))-1]
+	if left == accept {
+		c.creds = append(c.creds, &Credential{Certificate: &x509.Certificate{}}) // a pointer of its own
+		return PINAnswer{Credential: c.creds[len(c.creds)-1]}, nil
+	}
+	return PINAnswer{TriesLeft: left}, nil
+}
+
+// accept in fakeCard.verify makes the card accept the PIN.
+const accept = 99
+
+// credentials is every credential the card gave.
+func (c *fakeCard) credentials() []*Credential {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Credential(nil), c.creds...)
 }
 
 func (c *fakeCard) Logout(ctx context.Context) error {
@@ -80,6 +97,7 @@ type fakePortal struct {
 	err      error
 	gate     chan struct{} // if set, Open waits for it, ignoring ctx (a slow portal)
 	sessions []*fakeSession
+	creds    []Credential // what each Open was given
 }
 
 type fakeSession struct {
@@ -96,12 +114,13 @@ func (s *fakeSession) Close() error {
 }
 func (s *fakeSession) closes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.closed }
 
-func (p *fakePortal) Open(ctx context.Context) (PortalSession, error) {
+func (p *fakePortal) Open(ctx context.Context, cred Credential, activity func()) (PortalSession, error) {
 	if p.gate != nil {
 		<-p.gate
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.creds = append(p.creds, cred)
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -247,10 +266,10 @@ func newRig(t testing.TB, card *fakeCard, portal *fakePortal) *rig {
 	logs := &syncBuffer{}
 	r.logs = &logs.Buffer
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r.m = New(testConfig(), Deps{Card: card, Portal: portal, UI: r.ui, Clock: r.clock, Metrics: r.met, Logger: log})
+	r.m = New(testConfig(), Deps{Card: card, Portal: portal, Clock: r.clock, Metrics: r.met, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- r.m.Run(ctx) }()
+	go func() { done <- r.m.Run(ctx, Links{UI: r.ui}) }()
 	states, unsub := r.m.Subscribe()
 	r.states = states
 	r.stop = func() {
@@ -301,7 +320,7 @@ func (r *rig) waitPhase(p Phase) State {
 }
 
 func okCard() *fakeCard {
-	return &fakeCard{info: CardInfo{Name: "Jane Citizen", PINTriesLeft: 3}, verify: []error{nil}}
+	return &fakeCard{info: CardInfo{Name: "Jane Citizen", PINTriesLeft: 3}, verify: []int{accept}}
 }
 
 func (r *rig) toSession() {
@@ -365,7 +384,7 @@ func TestMachineFullFlow(t *testing.T) {
 
 func TestMachineWrongPINShowsTriesLeft(t *testing.T) {
 	card := okCard()
-	card.verify = []error{&WrongPINError{Left: 2}, nil}
+	card.verify = []int{2, accept}
 	r := newRig(t, card, &fakePortal{})
 	r.m.Send(CardInserted{Reader: reader})
 	r.waitPhase(PhasePIN)
@@ -386,7 +405,7 @@ func TestMachineWrongPINShowsTriesLeft(t *testing.T) {
 
 func TestMachineBlockedSendsNoFurtherVerify(t *testing.T) {
 	card := okCard()
-	card.verify = []error{ErrBlocked}
+	card.verify = []int{0}
 	r := newRig(t, card, &fakePortal{})
 	r.m.Send(CardInserted{Reader: reader})
 	r.waitPhase(PhasePIN)
@@ -511,8 +530,10 @@ func TestMachinePortalErrors(t *testing.T) {
 		code ErrorCode
 	}{
 		{errors.New("dial tcp: connection refused"), ErrCodePortalUnavailable},
-		{ErrPortalUntrusted, ErrCodePortalUntrusted},
-		{ErrClientCertRefused, ErrCodeClientCertRefused},
+		{Fail(ErrCodePortalUntrusted, errors.New("x509: unknown authority")), ErrCodePortalUntrusted},
+		{Fail(ErrCodeClientCertRefused, errors.New("remote error: tls: bad certificate")), ErrCodeClientCertRefused},
+		// A code the portal has no business giving is still shown as portal_unavailable.
+		{Fail(ErrCodePINBlocked, errors.New("confused adapter")), ErrCodePortalUnavailable},
 	} {
 		card := okCard()
 		r := newRig(t, card, &fakePortal{err: tt.err})
@@ -538,7 +559,8 @@ func TestMachineCardReadErrors(t *testing.T) {
 		code ErrorCode
 	}{
 		{&fakeCard{readErr: errors.New("6A82")}, ErrCodeCardUnreadable},
-		{&fakeCard{readErr: ErrCardUnsupported}, ErrCodeCardUnsupported},
+		{&fakeCard{readErr: Fail(ErrCodeCardUnsupported, errors.New("no PIV application"))}, ErrCodeCardUnsupported},
+		{&fakeCard{readErr: fmt.Errorf("read: %w", Fail(ErrCodeCardUnsupported, errors.New("RSA-1024")))}, ErrCodeCardUnsupported},
 		{&fakeCard{info: CardInfo{Name: "X", Expired: true}}, ErrCodeCardExpired},
 	} {
 		r := newRig(t, tt.card, &fakePortal{})
@@ -597,7 +619,44 @@ func TestMachineIgnoresPINOutsidePINPhase(t *testing.T) {
 
 func TestRunNeedsDeps(t *testing.T) {
 	m := New(testConfig(), Deps{})
-	if err := m.Run(context.Background()); err == nil {
+	if err := m.Run(context.Background(), Links{}); err == nil {
 		t.Error("Run without deps did not fail")
+	}
+}
+
+// The portal is opened only with the credential of the VERIFY that opened the visit: never
+// before the card accepted a PIN, and each visit with its own.
+func TestMachinePortalGetsTheVerifiedCredential(t *testing.T) {
+	card, portal := okCard(), &fakePortal{}
+	card.verify = []int{2, accept}
+	r := newRig(t, card, portal)
+	r.m.Send(CardInserted{Reader: reader})
+	r.waitPhase(PhasePIN)
+	r.m.SubmitPIN([]byte("111111"))
+	r.wait("wrong PIN", func(s State) bool { return s.Phase == PhasePIN && s.PIN.Wrong })
+	portal.mu.Lock()
+	opened := len(portal.creds)
+	portal.mu.Unlock()
+	if opened != 0 {
+		t.Fatalf("the portal was opened %d times after a refused PIN", opened)
+	}
+	r.m.SubmitPIN([]byte("123456"))
+	r.waitPhase(PhaseSession)
+	r.m.Send(CardRemoved{Reader: reader})
+	r.waitPhase(PhaseIdle)
+	r.toSession()
+	creds := card.credentials()
+	portal.mu.Lock()
+	defer portal.mu.Unlock()
+	if len(creds) != 2 || len(portal.creds) != 2 {
+		t.Fatalf("%d credentials given, %d portal opens", len(creds), len(portal.creds))
+	}
+	for i := range creds {
+		if portal.creds[i].Certificate != creds[i].Certificate {
+			t.Errorf("open %d got a credential the card did not give for that visit", i)
+		}
+	}
+	if creds[0].Certificate == creds[1].Certificate {
+		t.Error("two visits shared one credential")
 	}
 }

@@ -51,10 +51,6 @@ func (t *step) apply(in Input) {
 		t.verifyOK(in)
 	case VerifyWrong:
 		t.verifyWrong(in)
-	case VerifyBlocked:
-		if t.verifyResult(in.Op) {
-			t.fail(ErrCodePINBlocked)
-		}
 	case VerifyFailed:
 		if t.verifyResult(in.Op) {
 			t.fail(ErrCodeCardUnreadable)
@@ -187,7 +183,7 @@ func (t *step) verifyWrong(in VerifyWrong) {
 	if !t.verifyResult(in.Op) {
 		return
 	}
-	if in.Left == 0 {
+	if in.Left == 0 { // the one place a refusal with no tries left becomes "blocked"
 		t.fail(ErrCodePINBlocked)
 		return
 	}

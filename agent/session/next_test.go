@@ -83,7 +83,7 @@ var inputs = []struct {
 	{"pin", func(State) Input { return pin6 }},
 	{"verify_ok", verifyOK},
 	{"verify_wrong", func(s State) Input { return VerifyWrong{Op: s.op, Left: 2} }},
-	{"verify_blocked", func(s State) Input { return VerifyBlocked{Op: s.op} }},
+	{"verify_blocked", func(s State) Input { return VerifyWrong{Op: s.op, Left: 0} }},
 	{"verify_failed", func(s State) Input { return VerifyFailed{Op: s.op} }},
 	{"connect_ok", connectOK},
 	{"connect_failed", func(s State) Input { return ConnectFailed{Op: s.op, Code: ErrCodePortalUntrusted} }},
@@ -317,11 +317,6 @@ func TestWrongPINThenBlocked(t *testing.T) {
 func TestBlockedCardNeverAsksForPIN(t *testing.T) {
 	s := stateIn(t, PhaseReading)
 	s, _ = Next(s, CardRead{Op: s.op, Info: CardInfo{Name: "X", PINTriesLeft: 0}})
-	if s.Phase != PhaseError || s.Error != ErrCodePINBlocked {
-		t.Fatalf("%s %s", s.Phase, s.Error)
-	}
-	s = stateIn(t, PhaseVerifying)
-	s, _ = Next(s, VerifyBlocked{Op: s.op})
 	if s.Phase != PhaseError || s.Error != ErrCodePINBlocked {
 		t.Fatalf("%s %s", s.Phase, s.Error)
 	}

@@ -1,6 +1,7 @@
 package shelllink
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"log/slog"
@@ -171,8 +172,16 @@ func (s *Server) Drop(conn uint64) {
 	}
 }
 
-// Close ends the connection and refuses new ones; it returns when every handler has.
-func (s *Server) Close() error {
+// Run is the server's lifetime: it answers the shell (through ServeHTTP) from New on, and
+// when ctx ends Run ends the connection, refuses new ones, and returns once every handler
+// has.
+func (s *Server) Run(ctx context.Context) error {
+	<-ctx.Done()
+	s.close()
+	return nil
+}
+
+func (s *Server) close() {
 	s.mu.Lock()
 	s.closed = true
 	c := s.cur
@@ -181,7 +190,6 @@ func (s *Server) Close() error {
 		c.kill()
 	}
 	s.handlers.Wait()
-	return nil
 }
 
 type conn struct {

@@ -60,8 +60,12 @@ func newServer(t *testing.T) (*Server, *recorder, string) {
 	mux := http.NewServeMux()
 	mux.Handle(Path, s)
 	ts := httptest.NewServer(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); s.Run(ctx) }()
 	t.Cleanup(func() {
-		s.Close()
+		cancel()
+		<-ran
 		ts.Close()
 	})
 	return s, rec, ts.URL

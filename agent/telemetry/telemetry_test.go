@@ -123,7 +123,7 @@ func TestNoCitizenDataAfterSession(t *testing.T) {
 		session.Deps{Card: namedCard{name}, Portal: urlPortal{portalURL}, Metrics: tel})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- m.Run(ctx) }()
+	go func() { done <- m.Run(ctx, session.Links{}) }()
 	states, unsub := m.Subscribe()
 	wait := func(p session.Phase) {
 		t.Helper()
@@ -171,14 +171,16 @@ type namedCard struct{ name string }
 func (c namedCard) Read(context.Context, string) (session.CardInfo, error) {
 	return session.CardInfo{Name: c.name, PINTriesLeft: 3}, nil
 }
-func (namedCard) Verify(context.Context, []byte) error { return nil }
-func (namedCard) Logout(context.Context) error         { return nil }
+func (namedCard) Verify(context.Context, []byte) (session.PINAnswer, error) {
+	return session.PINAnswer{Credential: &session.Credential{}}, nil
+}
+func (namedCard) Logout(context.Context) error { return nil }
 
 type urlPortal struct{ url string }
 
 type urlSession struct{ url string }
 
-func (p urlPortal) Open(context.Context) (session.PortalSession, error) {
+func (p urlPortal) Open(context.Context, session.Credential, func()) (session.PortalSession, error) {
 	return urlSession{p.url}, nil
 }
 func (s urlSession) HomeURL() string { return s.url }

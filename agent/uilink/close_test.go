@@ -10,7 +10,7 @@ import (
 	"smartpath/agent/session"
 )
 
-// Close delivers what is already queued before it drops a connection: when the agent stops
+// The end of Run delivers what is already queued before it drops a connection: when the agent stops
 // during a session, the shutdown's wipe and goodbye are the last thing the UI must hear
 // (docs/security.md, invariant 5). Then the connection closes with 1001 going away.
 func TestCloseFlushesQueuedMessages(t *testing.T) {
@@ -20,7 +20,7 @@ func TestCloseFlushesQueuedMessages(t *testing.T) {
 		ts.Broadcast(session.State{Phase: session.PhaseEnding, Lang: "en", Goodbye: session.ReasonShutdown})
 		ts.SendWipe()
 		ts.Broadcast(session.State{Phase: session.PhaseGoodbye, Lang: "en", Goodbye: session.ReasonShutdown})
-		ts.Server.Close()
+		ts.stop()
 
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		var got []string

@@ -263,10 +263,17 @@ func (s *Server) Connections() int {
 // closeFlush bounds how long Close lets a connection write what it still has queued.
 const closeFlush = time.Second
 
-// Close refuses new connections, lets every connection write what is already queued (the
-// shutdown's wipe and goodbye above all) within a short bound, closes it with 1001 going
-// away, and waits for the connections' goroutines.
-func (s *Server) Close() error {
+// Run is the server's lifetime: it answers connections (through ServeHTTP) from New on, and
+// when ctx ends Run refuses new connections, lets every connection write what is already
+// queued (the shutdown's wipe and goodbye above all) within a short bound, closes it with
+// 1001 going away, and returns once the connections' goroutines have.
+func (s *Server) Run(ctx context.Context) error {
+	<-ctx.Done()
+	s.close()
+	return nil
+}
+
+func (s *Server) close() {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
@@ -275,7 +282,6 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.handlers.Wait()
-	return nil
 }
 
 // conn is one UI connection: the reader runs on ServeHTTP's goroutine, the writer on its own.

@@ -41,6 +41,7 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 
 type testServer struct {
 	*Server
+	stop  func() // ends Run and waits for it
 	http  *httptest.Server
 	token string
 	logs  *lockedBuffer
@@ -64,8 +65,12 @@ func newTestServer(t testing.TB, mod func(*Options)) *testServer {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", ts.Server)
 	ts.http = httptest.NewServer(mux) // loopback
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); ts.Server.Run(ctx) }()
+	ts.stop = func() { cancel(); <-ran }
 	t.Cleanup(func() {
-		ts.Server.Close()
+		ts.stop()
 		ts.http.Close()
 	})
 	return ts
@@ -402,7 +407,7 @@ func TestCloseDropsConnections(t *testing.T) {
 	if <-n != 1 {
 		t.Fatal("OnConnections not told")
 	}
-	ts.Server.Close()
+	ts.stop()
 	if <-n != 0 || ts.Connections() != 0 {
 		t.Error("not closed")
 	}

@@ -70,7 +70,7 @@ func (c *pivCard) Read(ctx context.Context, reader string) (session.CardInfo, er
 		PINTriesLeft: id.PIN.Retries,
 		Expired:      now.After(id.Certificate.NotAfter) || (id.CHUID != nil && id.CHUID.Expired(now)),
 	}
-	return info, nil // a blocked PIN reads as 0 tries left, which Next shows as pin_blocked
+	return info, nil // a blocked PIN reads as 0 tries left, which the session shows as pin_blocked
 }
 
 // readIdentity selects PIV on conn and reads the certificate of slot (which must hold a

@@ -11,7 +11,7 @@ import (
 func BenchmarkNext(b *testing.B) {
 	path := statePaths[PhaseGoodbye]
 	for b.Loop() {
-		run(b, NewState(testConfig()), path...)
+		run(b, newState(testConfig()), path...)
 	}
 	b.ReportMetric(float64(len(path)), "inputs/op")
 }

@@ -92,21 +92,21 @@ type Shell interface {
 	Drop(conn uint64)
 }
 
-// Clock is the machine's time source; tests use a fake one.
-type Clock interface {
+// clock is the machine's time source; tests use a fake one.
+type clock interface {
 	Now() time.Time
 	// AfterFunc calls f in its own goroutine after d.
-	AfterFunc(d time.Duration, f func()) Timer
+	AfterFunc(d time.Duration, f func()) timer
 }
 
-// Timer is a timer made by a Clock.
-type Timer interface{ Stop() bool }
+// timer is a timer made by a clock.
+type timer interface{ Stop() bool }
 
-// RealClock is the system clock.
-type RealClock struct{}
+// realClock is the system clock.
+type realClock struct{}
 
-func (RealClock) Now() time.Time                            { return time.Now() }
-func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (realClock) Now() time.Time                            { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
 
 // Metrics receives anonymous counts and timings (docs/security.md, invariant 6: no citizen data is ever
 // passed). *telemetry.Telemetry implements it.
@@ -125,12 +125,12 @@ type Metrics interface {
 	SetLastError(code string)
 }
 
-// Deps are the machine's collaborators, given to New. Card and Portal are required; Clock
-// (default RealClock), Metrics and Logger (default: discard) are optional.
+// Deps are the machine's collaborators, given to New. Card and Portal are required; clock
+// (tests only; default the system clock), Metrics and Logger (default: discard) are optional.
 type Deps struct {
 	Card    Card
 	Portal  Portal
-	Clock   Clock
+	clock   clock
 	Metrics Metrics
 	Logger  *slog.Logger
 }
@@ -166,14 +166,14 @@ func codeOf(err error, fallback ErrorCode) ErrorCode {
 	return fallback
 }
 
-// verifyInput turns Card.Verify's answer into the input for Next.
+// verifyInput turns Card.Verify's answer into the input for decide.
 func verifyInput(op uint64, ans PINAnswer, err error) Input {
 	switch {
 	case err != nil:
-		return VerifyFailed{Op: op}
+		return verifyFailed{Op: op}
 	case ans.Credential != nil:
-		return VerifyOK{Op: op}
+		return verifyOK{Op: op}
 	default:
-		return VerifyWrong{Op: op, Left: ans.TriesLeft}
+		return verifyWrong{Op: op, Left: ans.TriesLeft}
 	}
 }

@@ -11,13 +11,13 @@ import (
 // the wipe is over. The wipe still comes before the following goodbye or idle.
 func TestEndingBroadcastBeforeWipe(t *testing.T) {
 	s := stateIn(t, PhaseSession)
-	for _, in := range []Input{EndSession{}, Shutdown{}} {
-		next, fx := Next(s, in)
+	for _, in := range []Input{endSession{}, shutdown{}} {
+		next, fx := decide(s, in)
 		if next.Phase != PhaseEnding {
 			t.Fatalf("%T: phase %s, want ending", in, next.Phase)
 		}
-		b := slices.IndexFunc(fx, func(e Effect) bool { _, ok := e.(Broadcast); return ok })
-		w := slices.IndexFunc(fx, func(e Effect) bool { _, ok := e.(Wipe); return ok })
+		b := slices.IndexFunc(fx, func(e effect) bool { _, ok := e.(broadcast); return ok })
+		w := slices.IndexFunc(fx, func(e effect) bool { _, ok := e.(wipe); return ok })
 		if b < 0 || w < 0 || b > w {
 			t.Errorf("%T: effects %#v, want the Broadcast of ending before the Wipe", in, fx)
 		}

@@ -15,74 +15,74 @@ type CardInserted struct {
 // CardRemoved: the card left Reader.
 type CardRemoved struct{ Reader string }
 
-// CardRead is the result of a ReadCard effect that succeeded.
-type CardRead struct {
+// cardRead is the result of a ReadCard effect that succeeded.
+type cardRead struct {
 	Op   uint64
 	Info CardInfo
 }
 
-// CardReadFailed is the result of a ReadCard effect that failed.
-type CardReadFailed struct {
+// cardReadFailed is the result of a ReadCard effect that failed.
+type cardReadFailed struct {
 	Op   uint64
 	Code ErrorCode // card_unreadable, card_unsupported or card_expired
 }
 
-// PINSubmitted: the citizen sent a PIN. The PIN stays with the driver under Handle; Next sees
+// pinSubmitted: the citizen sent a PIN. The PIN stays with the driver under Handle; decide sees
 // only its shape.
-type PINSubmitted struct {
+type pinSubmitted struct {
 	Handle uint64
 	Len    int  // number of bytes
 	Digits bool // every byte is an ASCII digit
 }
 
-// VerifyOK: the card accepted the PIN.
-type VerifyOK struct{ Op uint64 }
+// verifyOK: the card accepted the PIN.
+type verifyOK struct{ Op uint64 }
 
-// VerifyWrong: the card refused the PIN; Left tries remain (-1 unknown, 0 the PIN is now
+// verifyWrong: the card refused the PIN; Left tries remain (-1 unknown, 0 the PIN is now
 // blocked).
-type VerifyWrong struct {
+type verifyWrong struct {
 	Op   uint64
 	Left int
 }
 
-// VerifyFailed: VERIFY could not be carried out (the card stopped answering). Nothing is
+// verifyFailed: VERIFY could not be carried out (the card stopped answering). Nothing is
 // retried.
-type VerifyFailed struct{ Op uint64 }
+type verifyFailed struct{ Op uint64 }
 
-// ConnectOK: the portal session is open; PortalURL is its home page through the proxy.
-type ConnectOK struct {
+// connectOK: the portal session is open; PortalURL is its home page through the proxy.
+type connectOK struct {
 	Op        uint64
 	PortalURL string
 	At        time.Time
 }
 
-// ConnectFailed: the portal session could not be opened.
-type ConnectFailed struct {
+// connectFailed: the portal session could not be opened.
+type connectFailed struct {
 	Op   uint64
 	Code ErrorCode // portal_unavailable, portal_untrusted or client_cert_refused
 }
 
-// Cancel: the citizen left PIN entry or an error screen.
-type Cancel struct{}
+// cancel: the citizen left PIN entry or an error screen.
+type cancel struct{}
 
-// EndSession: the citizen pressed End session (or a fleet command ended it).
-type EndSession struct{}
+// endSession: the citizen pressed End session (or a fleet command ended it).
+type endSession struct{}
 
-// Activity: the citizen touched or typed.
-type Activity struct{ At time.Time }
+// activity: the citizen touched or typed.
+type activity struct{ At time.Time }
 
 // Language: the citizen chose a language.
 type Language struct{ Lang string }
 
-// TimerFired: timer Timer of generation Gen ran out at At.
-type TimerFired struct {
-	Timer TimerID
+// timerFired: timer Timer of generation Gen ran out at At.
+type timerFired struct {
+	Timer timerID
 	Gen   uint64
 	At    time.Time
 }
 
-// WipeDone: the driver finished a Wipe effect.
-type WipeDone struct{}
+// wipeDone: the driver finished a Wipe effect.
+type wipeDone struct{}
 
 // ReaderLost: no usable reader is connected any more.
 type ReaderLost struct{}
@@ -96,41 +96,41 @@ type ServiceLost struct{}
 // ServiceRestored: PC/SC answers again.
 type ServiceRestored struct{}
 
-// ShellConnected: kiosk shell connection Conn opened on the shell channel (it replaces
+// shellConnected: kiosk shell connection Conn opened on the shell channel (it replaces
 // any earlier one).
-type ShellConnected struct{ Conn uint64 }
+type shellConnected struct{ Conn uint64 }
 
-// ShellLost: kiosk shell connection Conn closed.
-type ShellLost struct{ Conn uint64 }
+// shellLost: kiosk shell connection Conn closed.
+type shellLost struct{ Conn uint64 }
 
-// ShellWiped: the shell on connection Conn confirmed wipe order Gen: the browser that
+// shellWiped: the shell on connection Conn confirmed wipe order Gen: the browser that
 // showed the last citizen is destroyed and a fresh one shows the reloaded UI.
-type ShellWiped struct{ Conn, Gen uint64 }
+type shellWiped struct{ Conn, Gen uint64 }
 
-// Shutdown: the agent is stopping.
-type Shutdown struct{}
+// shutdown: the agent is stopping.
+type shutdown struct{}
 
 func (CardInserted) isInput()    {}
 func (CardRemoved) isInput()     {}
-func (CardRead) isInput()        {}
-func (CardReadFailed) isInput()  {}
-func (PINSubmitted) isInput()    {}
-func (VerifyOK) isInput()        {}
-func (VerifyWrong) isInput()     {}
-func (VerifyFailed) isInput()    {}
-func (ConnectOK) isInput()       {}
-func (ConnectFailed) isInput()   {}
-func (Cancel) isInput()          {}
-func (EndSession) isInput()      {}
-func (Activity) isInput()        {}
+func (cardRead) isInput()        {}
+func (cardReadFailed) isInput()  {}
+func (pinSubmitted) isInput()    {}
+func (verifyOK) isInput()        {}
+func (verifyWrong) isInput()     {}
+func (verifyFailed) isInput()    {}
+func (connectOK) isInput()       {}
+func (connectFailed) isInput()   {}
+func (cancel) isInput()          {}
+func (endSession) isInput()      {}
+func (activity) isInput()        {}
 func (Language) isInput()        {}
-func (TimerFired) isInput()      {}
-func (WipeDone) isInput()        {}
+func (timerFired) isInput()      {}
+func (wipeDone) isInput()        {}
 func (ReaderLost) isInput()      {}
 func (ReaderFound) isInput()     {}
 func (ServiceLost) isInput()     {}
 func (ServiceRestored) isInput() {}
-func (ShellConnected) isInput()  {}
-func (ShellLost) isInput()       {}
-func (ShellWiped) isInput()      {}
-func (Shutdown) isInput()        {}
+func (shellConnected) isInput()  {}
+func (shellLost) isInput()       {}
+func (shellWiped) isInput()      {}
+func (shutdown) isInput()        {}

@@ -14,7 +14,7 @@ import (
 // the reset that comes with its removal.
 const wipeTimeout = 2 * time.Second
 
-// Machine runs the state machine: one goroutine (Run) applies inputs to Next in order and
+// Machine runs the state machine: one goroutine (Run) applies inputs to decide in order and
 // carries out the effects. Card and portal operations run in goroutines of their own, which
 // Run cancels at every Wipe and waits for before it returns.
 type Machine struct {
@@ -22,7 +22,7 @@ type Machine struct {
 	deps  Deps
 	links Links // from Run; used by the Run goroutine only
 	log   *slog.Logger
-	clock Clock
+	clock clock
 
 	in       chan Input
 	pins     chan []byte
@@ -37,7 +37,7 @@ type Machine struct {
 
 	// Owned by the Run goroutine.
 	state      State
-	timers     [numTimers]Timer
+	timers     [numTimers]timer
 	opCtx      context.Context
 	opCancel   context.CancelFunc
 	ops        sync.WaitGroup
@@ -57,15 +57,15 @@ type result struct {
 
 // New makes a Machine; nothing runs until Run.
 func New(cfg Config, deps Deps) *Machine {
-	if deps.Clock == nil {
-		deps.Clock = RealClock{}
+	if deps.clock == nil {
+		deps.clock = realClock{}
 	}
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Machine{
-		cfg: cfg, deps: deps, log: log, clock: deps.Clock,
+		cfg: cfg, deps: deps, log: log, clock: deps.clock,
 		in:       make(chan Input, 64),
 		pins:     make(chan []byte, 4),
 		results:  make(chan result, 16),
@@ -74,7 +74,7 @@ func New(cfg Config, deps Deps) *Machine {
 		subs:     map[chan State]struct{}{},
 		cardSem:  make(chan struct{}, 1),
 		pinBufs:  map[uint64][]byte{},
-		state:    NewState(cfg),
+		state:    newState(cfg),
 	}
 	m.snapshot = m.state
 	return m
@@ -100,7 +100,7 @@ func (m *Machine) Run(ctx context.Context, links Links) error {
 	for {
 		select {
 		case <-ctx.Done():
-			m.handle(Shutdown{})
+			m.handle(shutdown{})
 			return nil
 		case in := <-m.in:
 			m.handle(in)
@@ -157,7 +157,7 @@ func (m *Machine) shutdown() {
 // input queue is full, and returns at once after Run has returned. PINs go through SubmitPIN;
 // a PINSubmitted sent here is dropped.
 func (m *Machine) Send(in Input) {
-	if _, ok := in.(PINSubmitted); ok {
+	if _, ok := in.(pinSubmitted); ok {
 		m.log.Error("session: PINSubmitted must come through SubmitPIN; dropped")
 		return
 	}
@@ -181,16 +181,16 @@ func (m *Machine) SubmitPIN(pin []byte) {
 	}
 }
 
-// Cancel, EndSession, Activity and SetLanguage send the UI's messages.
-func (m *Machine) Cancel()                 { m.Send(Cancel{}) }
-func (m *Machine) EndSession()             { m.Send(EndSession{}) }
-func (m *Machine) Activity()               { m.Send(Activity{At: m.clock.Now()}) }
+// cancel, EndSession, Activity and SetLanguage send the UI's messages.
+func (m *Machine) Cancel()                 { m.Send(cancel{}) }
+func (m *Machine) EndSession()             { m.Send(endSession{}) }
+func (m *Machine) Activity()               { m.Send(activity{At: m.clock.Now()}) }
 func (m *Machine) SetLanguage(lang string) { m.Send(Language{Lang: lang}) }
 
-// ShellConnected, ShellLost and ShellWiped report the kiosk shell's channel (see Shell).
-func (m *Machine) ShellConnected(conn uint64)  { m.Send(ShellConnected{Conn: conn}) }
-func (m *Machine) ShellLost(conn uint64)       { m.Send(ShellLost{Conn: conn}) }
-func (m *Machine) ShellWiped(conn, gen uint64) { m.Send(ShellWiped{Conn: conn, Gen: gen}) }
+// shellConnected, ShellLost and ShellWiped report the kiosk shell's channel (see Shell).
+func (m *Machine) ShellConnected(conn uint64)  { m.Send(shellConnected{Conn: conn}) }
+func (m *Machine) ShellLost(conn uint64)       { m.Send(shellLost{Conn: conn}) }
+func (m *Machine) ShellWiped(conn, gen uint64) { m.Send(shellWiped{Conn: conn, Gen: gen}) }
 
 // State is the latest state.
 func (m *Machine) State() State {
@@ -202,7 +202,8 @@ func (m *Machine) State() State {
 // Subscribe returns a channel that holds the latest state: a slow reader misses intermediate
 // states but always gets the newest. It is for observers that need the state, not its
 // order with the wipe (the tests, the benchmarks, the fleet link); the UI link gets its
-// ordered stream through Links.UI. A new state reaches subscribers before its effects run. The channel is closed by cancel or when Run returns.
+// ordered stream through Links.UI. A state reaches subscribers once its effects are carried
+// out, so after the UI. The channel is closed by cancel or when Run returns.
 func (m *Machine) Subscribe() (<-chan State, func()) {
 	ch := make(chan State, 1)
 	m.mu.Lock()
@@ -262,7 +263,7 @@ func (m *Machine) handlePIN(pin []byte) {
 	m.lastHandle++
 	h := m.lastHandle
 	m.pinBufs[h] = pin
-	m.handle(PINSubmitted{Handle: h, Len: len(pin), Digits: digits})
+	m.handle(pinSubmitted{Handle: h, Len: len(pin), Digits: digits})
 	if b, ok := m.pinBufs[h]; ok { // not sent to the card: zero it now
 		clear(b)
 		delete(m.pinBufs, h)
@@ -272,9 +273,9 @@ func (m *Machine) handlePIN(pin []byte) {
 
 func (m *Machine) handleResult(r result) {
 	switch in := r.in.(type) {
-	case VerifyOK:
+	case verifyOK:
 		m.handleVerified(in, r.cred)
-	case ConnectOK:
+	case connectOK:
 		accepted := m.state.Phase == PhaseConnecting && m.state.op == in.Op
 		m.handle(in)
 		if accepted && m.state.Phase == PhaseSession {
@@ -288,7 +289,7 @@ func (m *Machine) handleResult(r result) {
 }
 
 // handleVerified keeps the credential of an accepted VERIFY for the Connect it starts.
-func (m *Machine) handleVerified(in VerifyOK, cred *Credential) {
+func (m *Machine) handleVerified(in verifyOK, cred *Credential) {
 	if m.state.Phase == PhaseVerifying && m.state.op == in.Op {
 		m.cred = cred
 	}
@@ -298,56 +299,56 @@ func (m *Machine) handleVerified(in VerifyOK, cred *Credential) {
 // handle applies one input and carries out its effects, in order.
 func (m *Machine) handle(in Input) {
 	prev := m.state
-	next, fx := Next(prev, in)
+	next, fx := decide(prev, in)
 	m.state = next
-	// Subscribers see the new state before any effect is carried out, so never later than
-	// the UI, which the Broadcast effect below tells.
-	m.publish()
 	m.observe(prev, next, in)
 	wiped := false
 	for _, e := range fx {
 		switch e := e.(type) {
-		case ReadCard:
+		case readCard:
 			m.readCard(e)
-		case VerifyPIN:
+		case verifyPIN:
 			m.verifyPIN(e)
-		case Connect:
+		case connect:
 			m.connect(e)
-		case Wipe:
+		case wipe:
 			m.wipe(prev, e.Reason)
 			wiped = true
-		case ShellWipe:
+		case shellWipe:
 			if m.links.Shell != nil {
 				m.links.Shell.OrderWipe(e.Conn, e.Gen)
 			}
-		case DropShell:
+		case dropShell:
 			if m.links.Shell != nil {
 				m.links.Shell.Drop(e.Conn)
 			}
-		case Broadcast:
+		case broadcast:
 			if m.links.UI != nil {
 				m.links.UI.Broadcast(m.state)
 			}
-		case ArmTimer:
+		case armTimer:
 			m.arm(e)
-		case DisarmTimer:
+		case disarmTimer:
 			if t := m.timers[e.Timer]; t != nil {
 				t.Stop()
 				m.timers[e.Timer] = nil
 			}
 		}
 	}
+	// Subscribers see the state once its effects are carried out (the UI was told during
+	// them): whoever sees a state may rely on its wipe, its logout and its metrics.
+	m.publish()
 	if wiped {
-		m.handle(WipeDone{})
+		m.handle(wipeDone{})
 	}
 }
 
-func (m *Machine) arm(e ArmTimer) {
+func (m *Machine) arm(e armTimer) {
 	if t := m.timers[e.Timer]; t != nil {
 		t.Stop()
 	}
 	m.timers[e.Timer] = m.clock.AfterFunc(e.After, func() {
-		m.post(result{in: TimerFired{Timer: e.Timer, Gen: e.Gen, At: m.clock.Now()}})
+		m.post(result{in: timerFired{Timer: e.Timer, Gen: e.Gen, At: m.clock.Now()}})
 	})
 }
 
@@ -373,7 +374,7 @@ func (m *Machine) withCard(ctx context.Context, f func()) error {
 	return nil
 }
 
-func (m *Machine) readCard(e ReadCard) {
+func (m *Machine) readCard(e readCard) {
 	card, log := m.deps.Card, m.log
 	m.startOp(func(ctx context.Context) {
 		var info CardInfo
@@ -384,19 +385,19 @@ func (m *Machine) readCard(e ReadCard) {
 		if err != nil {
 			code := codeOf(err, ErrCodeCardUnreadable)
 			log.Info("session: card read failed", "code", code, "err", err)
-			m.post(result{in: CardReadFailed{Op: e.Op, Code: code}})
+			m.post(result{in: cardReadFailed{Op: e.Op, Code: code}})
 			return
 		}
-		m.post(result{in: CardRead{Op: e.Op, Info: info}})
+		m.post(result{in: cardRead{Op: e.Op, Info: info}})
 	})
 }
 
-func (m *Machine) verifyPIN(e VerifyPIN) {
+func (m *Machine) verifyPIN(e verifyPIN) {
 	pin, ok := m.pinBufs[e.Handle]
 	delete(m.pinBufs, e.Handle)
 	if !ok {
 		m.log.Error("session: no PIN under handle", "handle", e.Handle)
-		m.post(result{in: VerifyFailed{Op: e.Op}})
+		m.post(result{in: verifyFailed{Op: e.Op}})
 		return
 	}
 	card, log := m.deps.Card, m.log
@@ -416,11 +417,11 @@ func (m *Machine) verifyPIN(e VerifyPIN) {
 	})
 }
 
-func (m *Machine) connect(e Connect) {
+func (m *Machine) connect(e connect) {
 	portal, log, cred := m.deps.Portal, m.log, m.cred
-	if cred == nil { // Next connects only after a VerifyOK, which brings the credential
+	if cred == nil { // decide connects only after a VerifyOK, which brings the credential
 		log.Error("session: connect without a verified credential")
-		m.post(result{in: ConnectFailed{Op: e.Op, Code: ErrCodePortalUnavailable}})
+		m.post(result{in: connectFailed{Op: e.Op, Code: ErrCodePortalUnavailable}})
 		return
 	}
 	m.startOp(func(ctx context.Context) {
@@ -428,10 +429,10 @@ func (m *Machine) connect(e Connect) {
 		if err != nil {
 			code := codeOf(err, ErrCodePortalUnavailable)
 			log.Warn("session: portal session failed", "code", code, "err", err)
-			m.post(result{in: ConnectFailed{Op: e.Op, Code: code}})
+			m.post(result{in: connectFailed{Op: e.Op, Code: code}})
 			return
 		}
-		if !m.post(result{in: ConnectOK{Op: e.Op, PortalURL: sess.HomeURL(), At: m.clock.Now()}, sess: sess}) {
+		if !m.post(result{in: connectOK{Op: e.Op, PortalURL: sess.HomeURL(), At: m.clock.Now()}, sess: sess}) {
 			sess.Close()
 		}
 	})
@@ -513,19 +514,19 @@ func (m *Machine) observe(prev, next State, in Input) {
 		mt.CardEvent("inserted")
 	case CardRemoved:
 		mt.CardEvent("removed")
-	case CardRead:
+	case cardRead:
 		if prev.Phase == PhaseReading && prev.op == in.Op {
 			mt.CardEvent("read_ok")
 		}
-	case CardReadFailed:
+	case cardReadFailed:
 		if prev.Phase == PhaseReading && prev.op == in.Op {
 			mt.CardEvent("read_failed")
 		}
-	case ConnectFailed:
+	case connectFailed:
 		if prev.Phase == PhaseConnecting && prev.op == in.Op {
 			mt.PortalError(string(next.Error))
 		}
-	case VerifyOK, VerifyWrong, VerifyFailed:
+	case verifyOK, verifyWrong, verifyFailed:
 		if prev.Phase == PhaseVerifying && next.Phase != PhaseVerifying {
 			mt.PINVerification(pinResult(next))
 		}
@@ -548,9 +549,9 @@ func pinResult(next State) string {
 
 func inputName(in Input) string {
 	switch in.(type) {
-	case PINSubmitted:
+	case pinSubmitted:
 		return "pin" // never more than that
-	case TimerFired:
+	case timerFired:
 		return "timer"
 	}
 	return fmt.Sprintf("%T", in)

@@ -175,7 +175,7 @@ type fakeTimer struct {
 }
 
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &fakeTimer{c: c, at: c.now.Add(d), f: f}
@@ -266,7 +266,7 @@ func newRig(t testing.TB, card *fakeCard, portal *fakePortal) *rig {
 	logs := &syncBuffer{}
 	r.logs = &logs.Buffer
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r.m = New(testConfig(), Deps{Card: card, Portal: portal, Clock: r.clock, Metrics: r.met, Logger: log})
+	r.m = New(testConfig(), Deps{Card: card, Portal: portal, clock: r.clock, Metrics: r.met, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- r.m.Run(ctx, Links{UI: r.ui}) }()

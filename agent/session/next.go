@@ -5,18 +5,18 @@ import (
 	"time"
 )
 
-// Next is the session state machine: the state after in, and what the driver must do. It is
+// decide is the session state machine: the state after in, and what the driver must do. It is
 // a pure function: no I/O, no clock, no randomness; the same arguments give the same result.
-func Next(s State, in Input) (State, []Effect) {
+func decide(s State, in Input) (State, []effect) {
 	t := step{s: s}
 	t.apply(in)
 	if t.s.Visible() != s.Visible() {
 		if t.s.Phase == PhaseEnding {
 			// "ending" is the wipe in progress: the UI shows it before the wipe runs (the
 			// card's logout can take up to the wipe timeout), not after it.
-			t.fx = append([]Effect{Broadcast{}}, t.fx...)
+			t.fx = append([]effect{broadcast{}}, t.fx...)
 		} else {
-			t.emit(Broadcast{})
+			t.emit(broadcast{})
 		}
 	}
 	return t.s, t.fx
@@ -24,10 +24,10 @@ func Next(s State, in Input) (State, []Effect) {
 
 type step struct {
 	s  State
-	fx []Effect
+	fx []effect
 }
 
-func (t *step) emit(e Effect) { t.fx = append(t.fx, e) }
+func (t *step) emit(e effect) { t.fx = append(t.fx, e) }
 
 // apply dispatches one input to its rule; each rule reads and changes t.s and emits effects.
 func (t *step) apply(in Input) {
@@ -41,41 +41,41 @@ func (t *step) apply(in Input) {
 		t.cardInserted(in)
 	case CardRemoved:
 		t.cardRemoved(in)
-	case CardRead:
+	case cardRead:
 		t.cardRead(in)
-	case CardReadFailed:
+	case cardReadFailed:
 		t.cardReadFailed(in)
-	case PINSubmitted:
+	case pinSubmitted:
 		t.pinSubmitted(in)
-	case VerifyOK:
+	case verifyOK:
 		t.verifyOK(in)
-	case VerifyWrong:
+	case verifyWrong:
 		t.verifyWrong(in)
-	case VerifyFailed:
+	case verifyFailed:
 		if t.verifyResult(in.Op) {
 			t.fail(ErrCodeCardUnreadable)
 		}
-	case ConnectOK:
+	case connectOK:
 		t.connectOK(in)
-	case ConnectFailed:
+	case connectFailed:
 		t.connectFailed(in)
-	case Cancel:
+	case cancel:
 		if s.Phase == PhasePIN || s.Phase == PhaseError {
 			t.goodbye(ReasonCancelled)
 		}
-	case EndSession:
+	case endSession:
 		if s.Phase == PhaseSession {
 			t.endSession(ReasonEnded)
 		}
-	case Activity:
+	case activity:
 		t.activity()
 	case Language:
 		if slices.Contains(s.Config.Languages, in.Lang) {
 			s.Lang = in.Lang
 		}
-	case TimerFired:
+	case timerFired:
 		t.timerFired(in)
-	case WipeDone:
+	case wipeDone:
 		t.wipeDone()
 	case ReaderLost:
 		s.ReaderPresent = false
@@ -89,13 +89,13 @@ func (t *step) apply(in Input) {
 	case ServiceRestored:
 		s.ServiceUp = true
 		t.maybeReady()
-	case ShellConnected:
+	case shellConnected:
 		t.shellConnected(in)
-	case ShellLost:
+	case shellLost:
 		t.shellLost(in)
-	case ShellWiped:
+	case shellWiped:
 		t.shellWiped(in)
-	case Shutdown:
+	case shutdown:
 		t.shutdown()
 	}
 }
@@ -105,7 +105,7 @@ func (t *step) apply(in Input) {
 func (t *step) afterShutdown(in Input) {
 	s := &t.s
 	switch in := in.(type) {
-	case WipeDone:
+	case wipeDone:
 		if s.Phase == PhaseEnding {
 			s.Phase = PhaseGoodbye
 		}
@@ -116,7 +116,7 @@ func (t *step) afterShutdown(in Input) {
 	}
 }
 
-func (t *step) cardRead(in CardRead) {
+func (t *step) cardRead(in cardRead) {
 	s := &t.s
 	if s.Phase != PhaseReading || in.Op != s.op {
 		return
@@ -143,7 +143,7 @@ func (t *step) cardRead(in CardRead) {
 	}
 }
 
-func (t *step) cardReadFailed(in CardReadFailed) {
+func (t *step) cardReadFailed(in cardReadFailed) {
 	s := &t.s
 	if s.Phase != PhaseReading || in.Op != s.op {
 		return
@@ -157,7 +157,7 @@ func (t *step) cardReadFailed(in CardReadFailed) {
 	}
 }
 
-func (t *step) pinSubmitted(in PINSubmitted) {
+func (t *step) pinSubmitted(in pinSubmitted) {
 	s := &t.s
 	// At most one VERIFY per submission, and only while the PIN pad is up.
 	if s.Phase != PhasePIN || !in.Digits || in.Len < s.PIN.Min || in.Len > s.PIN.Max {
@@ -165,20 +165,20 @@ func (t *step) pinSubmitted(in PINSubmitted) {
 	}
 	s.Phase = PhaseVerifying
 	s.handle = in.Handle
-	t.emit(VerifyPIN{Op: t.newOp(), Handle: in.Handle})
+	t.emit(verifyPIN{Op: t.newOp(), Handle: in.Handle})
 }
 
-func (t *step) verifyOK(in VerifyOK) {
+func (t *step) verifyOK(in verifyOK) {
 	s := &t.s
 	if !t.verifyResult(in.Op) {
 		return
 	}
 	s.Phase = PhaseConnecting
 	s.PIN.Wrong = false
-	t.emit(Connect{Op: t.newOp()})
+	t.emit(connect{Op: t.newOp()})
 }
 
-func (t *step) verifyWrong(in VerifyWrong) {
+func (t *step) verifyWrong(in verifyWrong) {
 	s := &t.s
 	if !t.verifyResult(in.Op) {
 		return
@@ -192,7 +192,7 @@ func (t *step) verifyWrong(in VerifyWrong) {
 	s.PIN.TriesLeft = max(in.Left, -1)
 }
 
-func (t *step) connectOK(in ConnectOK) {
+func (t *step) connectOK(in connectOK) {
 	s := &t.s
 	if s.Phase != PhaseConnecting || in.Op != s.op {
 		return
@@ -203,11 +203,11 @@ func (t *step) connectOK(in ConnectOK) {
 	s.StartedAt = in.At
 	s.EndsAt = in.At.Add(s.Config.MaxLength)
 	s.WarningEndsAt = time.Time{}
-	t.arm(TimerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
-	t.arm(TimerMaxLength, s.Config.MaxLength)
+	t.arm(timerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
+	t.arm(timerMaxLength, s.Config.MaxLength)
 }
 
-func (t *step) connectFailed(in ConnectFailed) {
+func (t *step) connectFailed(in connectFailed) {
 	s := &t.s
 	if s.Phase != PhaseConnecting || in.Op != s.op {
 		return
@@ -229,27 +229,27 @@ func (t *step) activity() {
 		return
 	}
 	s.WarningEndsAt = time.Time{}
-	t.disarm(TimerIdleTimeout)
-	t.arm(TimerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
+	t.disarm(timerIdleTimeout)
+	t.arm(timerIdleWarning, s.Config.IdleTimeout-s.Config.IdleWarning)
 }
 
-func (t *step) timerFired(in TimerFired) {
+func (t *step) timerFired(in timerFired) {
 	s := &t.s
 	if in.Timer < 0 || in.Timer >= numTimers || in.Gen == 0 || s.gen[in.Timer] != in.Gen {
 		return // stale: disarmed or re-armed since
 	}
 	s.gen[in.Timer] = 0
 	switch {
-	case in.Timer == TimerIdleWarning && s.Phase == PhaseSession:
+	case in.Timer == timerIdleWarning && s.Phase == PhaseSession:
 		s.WarningEndsAt = in.At.Add(s.Config.IdleWarning)
-		t.arm(TimerIdleTimeout, s.Config.IdleWarning)
-	case in.Timer == TimerIdleTimeout && s.Phase == PhaseSession:
+		t.arm(timerIdleTimeout, s.Config.IdleWarning)
+	case in.Timer == timerIdleTimeout && s.Phase == PhaseSession:
 		t.endSession(ReasonIdleTimeout)
-	case in.Timer == TimerMaxLength && s.Phase == PhaseSession:
+	case in.Timer == timerMaxLength && s.Phase == PhaseSession:
 		t.endSession(ReasonMaxLength)
-	case in.Timer == TimerGoodbye && s.Phase == PhaseGoodbye:
+	case in.Timer == timerGoodbye && s.Phase == PhaseGoodbye:
 		t.idle()
-	case in.Timer == TimerShell:
+	case in.Timer == timerShell:
 		t.shellTimedOut()
 	}
 }
@@ -288,7 +288,7 @@ func (t *step) cardInserted(in CardInserted) {
 	case s.Phase == PhaseIdle && s.ShellClean:
 		s.CardPresent, s.Reader, s.CardPending = true, in.Reader, false
 		s.Phase = PhaseReading
-		t.emit(ReadCard{Op: t.newOp(), Reader: in.Reader})
+		t.emit(readCard{Op: t.newOp(), Reader: in.Reader})
 	case s.Phase == PhaseIdle, s.Phase == PhaseStarting, s.Phase == PhaseOutOfOrder:
 		// Read once the kiosk is ready: PC/SC, a reader, and a shell that holds nothing of
 		// the last citizen.
@@ -326,7 +326,7 @@ func (t *step) endVisitNow(r Reason) {
 // its browser. No card is read again until the shell confirms.
 func (t *step) wipe(r Reason) {
 	s := &t.s
-	t.emit(Wipe{Reason: r})
+	t.emit(wipe{Reason: r})
 	if !s.Config.RequireShell {
 		return
 	}
@@ -340,12 +340,12 @@ func (t *step) orderShellWipe() {
 	s := &t.s
 	s.seq++
 	s.shellGen = s.seq
-	t.emit(ShellWipe{Conn: s.shellConn, Gen: s.shellGen})
-	t.arm(TimerShell, s.Config.ShellConfirm)
+	t.emit(shellWipe{Conn: s.shellConn, Gen: s.shellGen})
+	t.arm(timerShell, s.Config.ShellConfirm)
 }
 
 // shellConnected: every new shell connection must first prove it shows a fresh browser.
-func (t *step) shellConnected(in ShellConnected) {
+func (t *step) shellConnected(in shellConnected) {
 	s := &t.s
 	s.ShellUp, s.shellConn, s.shellGen = true, in.Conn, 0
 	if s.Config.RequireShell {
@@ -354,7 +354,7 @@ func (t *step) shellConnected(in ShellConnected) {
 	}
 }
 
-func (t *step) shellLost(in ShellLost) {
+func (t *step) shellLost(in shellLost) {
 	s := &t.s
 	if !s.ShellUp || in.Conn != s.shellConn {
 		return // an older connection, already replaced
@@ -365,18 +365,18 @@ func (t *step) shellLost(in ShellLost) {
 	}
 	s.ShellClean = false
 	if !s.ShellFailed {
-		t.arm(TimerShell, s.Config.ShellConfirm) // a restarted shell has this long to confirm
+		t.arm(timerShell, s.Config.ShellConfirm) // a restarted shell has this long to confirm
 	}
 }
 
-func (t *step) shellWiped(in ShellWiped) {
+func (t *step) shellWiped(in shellWiped) {
 	s := &t.s
 	if !s.ShellUp || in.Conn != s.shellConn || in.Gen == 0 || in.Gen != s.shellGen {
 		return // not the order outstanding: late, forged or from a replaced connection
 	}
 	s.shellGen = 0
 	s.ShellClean, s.ShellFailed = true, false
-	t.disarm(TimerShell)
+	t.disarm(timerShell)
 	switch {
 	case s.Phase == PhaseStarting || s.Phase == PhaseOutOfOrder:
 		t.maybeReady()
@@ -396,7 +396,7 @@ func (t *step) shellTimedOut() {
 	s.ShellFailed = true
 	s.shellGen = 0
 	if s.ShellUp {
-		t.emit(DropShell{Conn: s.shellConn})
+		t.emit(dropShell{Conn: s.shellConn})
 		s.ShellUp, s.shellConn = false, 0
 	}
 	if s.holdsCitizenData() {
@@ -465,7 +465,7 @@ func (t *step) goodbye(r Reason) {
 	s.Phase = PhaseGoodbye
 	s.Goodbye = r
 	s.Error = ErrCodeNone
-	t.arm(TimerGoodbye, s.Config.GoodbyeAfter)
+	t.arm(timerGoodbye, s.Config.GoodbyeAfter)
 }
 
 // idle resets everything of the last visit.
@@ -518,23 +518,23 @@ func (t *step) newOp() uint64 {
 	return t.s.op
 }
 
-func (t *step) arm(id TimerID, after time.Duration) {
+func (t *step) arm(id timerID, after time.Duration) {
 	t.s.seq++
 	t.s.gen[id] = t.s.seq
-	t.emit(ArmTimer{Timer: id, After: after, Gen: t.s.seq})
+	t.emit(armTimer{Timer: id, After: after, Gen: t.s.seq})
 }
 
-func (t *step) disarm(id TimerID) {
+func (t *step) disarm(id timerID) {
 	if t.s.gen[id] != 0 {
 		t.s.gen[id] = 0
-		t.emit(DisarmTimer{Timer: id})
+		t.emit(disarmTimer{Timer: id})
 	}
 }
 
 // disarmAll stops the visit's timers (not TimerShell, which outlives visits).
 func (t *step) disarmAll() {
-	for id := TimerID(0); id < numTimers; id++ {
-		if id != TimerShell {
+	for id := timerID(0); id < numTimers; id++ {
+		if id != timerShell {
 			t.disarm(id)
 		}
 	}

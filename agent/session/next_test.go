@@ -17,9 +17,9 @@ func testConfig() Config {
 const reader = "Virtual PCD 00 00"
 
 // run applies inputs in order (each may be a func(State) Input to use the current op/gen).
-func run(t testing.TB, s State, ins ...any) (State, []Effect) {
+func run(t testing.TB, s State, ins ...any) (State, []effect) {
 	t.Helper()
-	var fx []Effect
+	var fx []effect
 	for _, x := range ins {
 		var in Input
 		switch x := x.(type) {
@@ -30,41 +30,41 @@ func run(t testing.TB, s State, ins ...any) (State, []Effect) {
 		default:
 			t.Fatalf("bad input %T", x)
 		}
-		s, fx = Next(s, in)
+		s, fx = decide(s, in)
 	}
 	return s, fx
 }
 
-func cardRead(s State) Input {
-	return CardRead{Op: s.op, Info: CardInfo{Name: "Jane Citizen", PINTriesLeft: 3}}
+func readDone(s State) Input {
+	return cardRead{Op: s.op, Info: CardInfo{Name: "Jane Citizen", PINTriesLeft: 3}}
 }
-func verifyOK(s State) Input { return VerifyOK{Op: s.op} }
-func connectOK(s State) Input {
-	return ConnectOK{Op: s.op, PortalURL: "http://127.0.0.1:8471/", At: t0}
+func verifyDone(s State) Input { return verifyOK{Op: s.op} }
+func connectDone(s State) Input {
+	return connectOK{Op: s.op, PortalURL: "http://127.0.0.1:8471/", At: t0}
 }
-func fire(id TimerID, at time.Time) func(State) Input {
-	return func(s State) Input { return TimerFired{Timer: id, Gen: s.gen[id], At: at} }
+func fire(id timerID, at time.Time) func(State) Input {
+	return func(s State) Input { return timerFired{Timer: id, Gen: s.gen[id], At: at} }
 }
 
-var pin6 = PINSubmitted{Handle: 7, Len: 6, Digits: true}
+var pin6 = pinSubmitted{Handle: 7, Len: 6, Digits: true}
 
 // statePaths reaches every phase by a realistic path.
 var statePaths = map[Phase][]any{
 	PhaseStarting:   nil,
 	PhaseIdle:       {ServiceRestored{}, ReaderFound{}},
 	PhaseReading:    {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}},
-	PhasePIN:        {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, cardRead},
-	PhaseVerifying:  {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, cardRead, pin6},
-	PhaseConnecting: {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, cardRead, pin6, verifyOK},
-	PhaseSession:    {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, cardRead, pin6, verifyOK, connectOK},
-	PhaseEnding:     {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, cardRead, pin6, verifyOK, connectOK, EndSession{}},
-	PhaseGoodbye:    {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, cardRead, pin6, verifyOK, connectOK, EndSession{}, WipeDone{}},
-	PhaseError:      {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, func(s State) Input { return CardReadFailed{Op: s.op, Code: ErrCodeCardUnreadable} }},
+	PhasePIN:        {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, readDone},
+	PhaseVerifying:  {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, readDone, pin6},
+	PhaseConnecting: {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, readDone, pin6, verifyDone},
+	PhaseSession:    {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, readDone, pin6, verifyDone, connectDone},
+	PhaseEnding:     {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, readDone, pin6, verifyDone, connectDone, endSession{}},
+	PhaseGoodbye:    {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, readDone, pin6, verifyDone, connectDone, endSession{}, wipeDone{}},
+	PhaseError:      {ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader}, func(s State) Input { return cardReadFailed{Op: s.op, Code: ErrCodeCardUnreadable} }},
 	PhaseOutOfOrder: {ServiceRestored{}, ReaderFound{}, ReaderLost{}},
 }
 
 func stateIn(t testing.TB, p Phase) State {
-	s, _ := run(t, NewState(testConfig()), statePaths[p]...)
+	s, _ := run(t, newState(testConfig()), statePaths[p]...)
 	if s.Phase != p {
 		t.Fatalf("path to %s reached %s", p, s.Phase)
 	}
@@ -78,29 +78,29 @@ var inputs = []struct {
 }{
 	{"card_inserted", func(State) Input { return CardInserted{Reader: reader} }},
 	{"card_removed", func(State) Input { return CardRemoved{Reader: reader} }},
-	{"card_read", cardRead},
-	{"card_read_failed", func(s State) Input { return CardReadFailed{Op: s.op, Code: ErrCodeCardUnsupported} }},
+	{"card_read", readDone},
+	{"card_read_failed", func(s State) Input { return cardReadFailed{Op: s.op, Code: ErrCodeCardUnsupported} }},
 	{"pin", func(State) Input { return pin6 }},
-	{"verify_ok", verifyOK},
-	{"verify_wrong", func(s State) Input { return VerifyWrong{Op: s.op, Left: 2} }},
-	{"verify_blocked", func(s State) Input { return VerifyWrong{Op: s.op, Left: 0} }},
-	{"verify_failed", func(s State) Input { return VerifyFailed{Op: s.op} }},
-	{"connect_ok", connectOK},
-	{"connect_failed", func(s State) Input { return ConnectFailed{Op: s.op, Code: ErrCodePortalUntrusted} }},
-	{"cancel", func(State) Input { return Cancel{} }},
-	{"end_session", func(State) Input { return EndSession{} }},
-	{"activity", func(State) Input { return Activity{At: t0.Add(time.Minute)} }},
+	{"verify_ok", verifyDone},
+	{"verify_wrong", func(s State) Input { return verifyWrong{Op: s.op, Left: 2} }},
+	{"verify_blocked", func(s State) Input { return verifyWrong{Op: s.op, Left: 0} }},
+	{"verify_failed", func(s State) Input { return verifyFailed{Op: s.op} }},
+	{"connect_ok", connectDone},
+	{"connect_failed", func(s State) Input { return connectFailed{Op: s.op, Code: ErrCodePortalUntrusted} }},
+	{"cancel", func(State) Input { return cancel{} }},
+	{"end_session", func(State) Input { return endSession{} }},
+	{"activity", func(State) Input { return activity{At: t0.Add(time.Minute)} }},
 	{"language", func(State) Input { return Language{Lang: "el"} }},
-	{"idle_warning", fire(TimerIdleWarning, t0.Add(90*time.Second))},
-	{"idle_timeout", fire(TimerIdleTimeout, t0.Add(2*time.Minute))},
-	{"max_length", fire(TimerMaxLength, t0.Add(30*time.Minute))},
-	{"goodbye_done", fire(TimerGoodbye, t0.Add(time.Hour))},
-	{"wipe_done", func(State) Input { return WipeDone{} }},
+	{"idle_warning", fire(timerIdleWarning, t0.Add(90*time.Second))},
+	{"idle_timeout", fire(timerIdleTimeout, t0.Add(2*time.Minute))},
+	{"max_length", fire(timerMaxLength, t0.Add(30*time.Minute))},
+	{"goodbye_done", fire(timerGoodbye, t0.Add(time.Hour))},
+	{"wipe_done", func(State) Input { return wipeDone{} }},
 	{"reader_lost", func(State) Input { return ReaderLost{} }},
 	{"reader_found", func(State) Input { return ReaderFound{} }},
 	{"service_lost", func(State) Input { return ServiceLost{} }},
 	{"service_restored", func(State) Input { return ServiceRestored{} }},
-	{"shutdown", func(State) Input { return Shutdown{} }},
+	{"shutdown", func(State) Input { return shutdown{} }},
 }
 
 // transitions lists every phase change; any (phase, input) not listed keeps the phase.
@@ -151,7 +151,7 @@ var transitions = map[Phase]map[string]Phase{
 	},
 }
 
-func count[T Effect](fx []Effect) int {
+func count[T effect](fx []effect) int {
 	n := 0
 	for _, e := range fx {
 		if _, ok := e.(T); ok {
@@ -169,7 +169,7 @@ func TestNextEveryPhaseEveryInput(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", p, in.name), func(t *testing.T) {
 				s := stateIn(t, p)
 				input := in.make(s)
-				got, fx := Next(s, input)
+				got, fx := decide(s, input)
 				want, ok := transitions[p][in.name]
 				if !ok {
 					want = p
@@ -178,12 +178,12 @@ func TestNextEveryPhaseEveryInput(t *testing.T) {
 					t.Fatalf("phase %s after %s, want %s", got.Phase, in.name, want)
 				}
 				// Invariant 1: at most one VERIFY, and only for a PIN submitted in phase pin.
-				nv := count[VerifyPIN](fx)
+				nv := count[verifyPIN](fx)
 				if nv > 1 || (nv == 1 && !(p == PhasePIN && in.name == "pin")) {
 					t.Errorf("%d VerifyPIN effects from %s/%s: %v", nv, p, in.name, fx)
 				}
 				// Leaving a session (or anything after VERIFY ok) always wipes, exactly once.
-				nw := count[Wipe](fx)
+				nw := count[wipe](fx)
 				if s.InSession() && p != PhaseEnding && !got.InSession() && nw != 1 {
 					// ending itself is reached by a wipe too, checked below
 					t.Errorf("left %s for %s with %d Wipe effects: %v", p, got.Phase, nw, fx)
@@ -203,20 +203,20 @@ func TestNextEveryPhaseEveryInput(t *testing.T) {
 						t.Error("card still present after removal")
 					}
 				}
-				// Broadcast exactly when the visible state changed.
-				if (count[Broadcast](fx) == 1) != (got.Visible() != s.Visible()) {
-					t.Errorf("broadcast %d but visible changed %v", count[Broadcast](fx), got.Visible() != s.Visible())
+				// broadcast exactly when the visible state changed.
+				if (count[broadcast](fx) == 1) != (got.Visible() != s.Visible()) {
+					t.Errorf("broadcast %d but visible changed %v", count[broadcast](fx), got.Visible() != s.Visible())
 				}
 				// Every armed timer is the state's current generation.
 				for _, e := range fx {
-					if a, ok := e.(ArmTimer); ok && (got.gen[a.Timer] != a.Gen || a.After <= 0) {
+					if a, ok := e.(armTimer); ok && (got.gen[a.Timer] != a.Gen || a.After <= 0) {
 						t.Errorf("ArmTimer %+v does not match state gen %v", a, got.gen)
 					}
 				}
-				// Next is pure: the same call gives the same answer.
-				again, fx2 := Next(s, input)
+				// decide is pure: the same call gives the same answer.
+				again, fx2 := decide(s, input)
 				if !reflect.DeepEqual(again, got) || !reflect.DeepEqual(fx, fx2) {
-					t.Error("Next is not deterministic")
+					t.Error("decide is not deterministic")
 				}
 			})
 		}
@@ -233,10 +233,10 @@ func TestEveryWayOutOfSessionWipes(t *testing.T) {
 		phase  Phase
 	}{
 		{"card removed", []any{CardRemoved{Reader: reader}}, ReasonCardRemoved, PhaseIdle},
-		{"idle timeout after warning", []any{fire(TimerIdleWarning, t0.Add(90*time.Second)), fire(TimerIdleTimeout, t0.Add(2*time.Minute))}, ReasonIdleTimeout, PhaseEnding},
-		{"end session", []any{EndSession{}}, ReasonEnded, PhaseEnding},
-		{"max length", []any{fire(TimerMaxLength, t0.Add(30*time.Minute))}, ReasonMaxLength, PhaseEnding},
-		{"shutdown", []any{Shutdown{}}, ReasonShutdown, PhaseEnding},
+		{"idle timeout after warning", []any{fire(timerIdleWarning, t0.Add(90*time.Second)), fire(timerIdleTimeout, t0.Add(2*time.Minute))}, ReasonIdleTimeout, PhaseEnding},
+		{"end session", []any{endSession{}}, ReasonEnded, PhaseEnding},
+		{"max length", []any{fire(timerMaxLength, t0.Add(30*time.Minute))}, ReasonMaxLength, PhaseEnding},
+		{"shutdown", []any{shutdown{}}, ReasonShutdown, PhaseEnding},
 		{"reader lost", []any{ReaderLost{}}, ReasonReaderLost, PhaseOutOfOrder},
 		{"pcscd lost", []any{ServiceLost{}}, ReasonServiceLost, PhaseOutOfOrder},
 	}
@@ -247,15 +247,15 @@ func TestEveryWayOutOfSessionWipes(t *testing.T) {
 			if s.Phase != w.phase {
 				t.Fatalf("phase %s, want %s", s.Phase, w.phase)
 			}
-			var wipes []Wipe
-			disarmed := map[TimerID]bool{}
+			var wipes []wipe
+			disarmed := map[timerID]bool{}
 			for _, e := range fx {
 				switch e := e.(type) {
-				case Wipe:
+				case wipe:
 					wipes = append(wipes, e)
-				case DisarmTimer:
+				case disarmTimer:
 					disarmed[e.Timer] = true
-				case VerifyPIN, Connect, ReadCard:
+				case verifyPIN, connect, readCard:
 					t.Errorf("unexpected %T", e)
 				}
 			}
@@ -265,14 +265,14 @@ func TestEveryWayOutOfSessionWipes(t *testing.T) {
 			if s.gen != [numTimers]uint64{} {
 				t.Errorf("timers still armed: %v", s.gen)
 			}
-			if !disarmed[TimerMaxLength] && w.reason != ReasonMaxLength {
+			if !disarmed[timerMaxLength] && w.reason != ReasonMaxLength {
 				t.Error("max length timer not disarmed")
 			}
 			if s.PortalURL != "" && s.Phase != PhaseEnding {
 				t.Error("portal URL kept")
 			}
 			if s.Phase == PhaseEnding {
-				s2, _ := Next(s, WipeDone{})
+				s2, _ := decide(s, wipeDone{})
 				if s2.Phase != PhaseGoodbye || s2.Goodbye != w.reason || s2.PortalURL != "" || s2.Citizen != "" {
 					t.Errorf("after WipeDone: %+v", s2)
 				}
@@ -283,32 +283,32 @@ func TestEveryWayOutOfSessionWipes(t *testing.T) {
 
 func TestWrongPINThenBlocked(t *testing.T) {
 	s := stateIn(t, PhaseVerifying)
-	s, fx := Next(s, VerifyWrong{Op: s.op, Left: 2})
-	if s.Phase != PhasePIN || !s.PIN.Wrong || s.PIN.TriesLeft != 2 || count[VerifyPIN](fx) != 0 {
+	s, fx := decide(s, verifyWrong{Op: s.op, Left: 2})
+	if s.Phase != PhasePIN || !s.PIN.Wrong || s.PIN.TriesLeft != 2 || count[verifyPIN](fx) != 0 {
 		t.Fatalf("after wrong PIN: %+v %v", s.PIN, fx)
 	}
-	s, fx = Next(s, PINSubmitted{Handle: 8, Len: 6, Digits: true})
-	if v := fx[0].(VerifyPIN); v.Handle != 8 || s.Phase != PhaseVerifying {
+	s, fx = decide(s, pinSubmitted{Handle: 8, Len: 6, Digits: true})
+	if v := fx[0].(verifyPIN); v.Handle != 8 || s.Phase != PhaseVerifying {
 		t.Fatalf("second PIN: %v", fx)
 	}
-	s, _ = Next(s, VerifyWrong{Op: s.op, Left: 0})
+	s, _ = decide(s, verifyWrong{Op: s.op, Left: 0})
 	if s.Phase != PhaseError || s.Error != ErrCodePINBlocked {
 		t.Fatalf("after last try: %s %s", s.Phase, s.Error)
 	}
 	// Blocked: no PIN is ever verified again, however often it is submitted.
 	for i := 0; i < 3; i++ {
-		var fx []Effect
-		s, fx = Next(s, PINSubmitted{Handle: uint64(10 + i), Len: 6, Digits: true})
-		if count[VerifyPIN](fx) != 0 {
+		var fx []effect
+		s, fx = decide(s, pinSubmitted{Handle: uint64(10 + i), Len: 6, Digits: true})
+		if count[verifyPIN](fx) != 0 {
 			t.Fatal("VerifyPIN in blocked state")
 		}
 	}
 	// Leaving: cancel shows goodbye, card out goes to idle.
-	s, _ = Next(s, Cancel{})
+	s, _ = decide(s, cancel{})
 	if s.Phase != PhaseGoodbye || s.Goodbye != ReasonCancelled {
 		t.Fatalf("cancel: %s %s", s.Phase, s.Goodbye)
 	}
-	s, _ = Next(s, CardRemoved{Reader: reader})
+	s, _ = decide(s, CardRemoved{Reader: reader})
 	if s.Phase != PhaseIdle {
 		t.Fatalf("removed: %s", s.Phase)
 	}
@@ -316,7 +316,7 @@ func TestWrongPINThenBlocked(t *testing.T) {
 
 func TestBlockedCardNeverAsksForPIN(t *testing.T) {
 	s := stateIn(t, PhaseReading)
-	s, _ = Next(s, CardRead{Op: s.op, Info: CardInfo{Name: "X", PINTriesLeft: 0}})
+	s, _ = decide(s, cardRead{Op: s.op, Info: CardInfo{Name: "X", PINTriesLeft: 0}})
 	if s.Phase != PhaseError || s.Error != ErrCodePINBlocked {
 		t.Fatalf("%s %s", s.Phase, s.Error)
 	}
@@ -325,24 +325,24 @@ func TestBlockedCardNeverAsksForPIN(t *testing.T) {
 func TestPINSubmissionRules(t *testing.T) {
 	tests := []struct {
 		name string
-		in   PINSubmitted
+		in   pinSubmitted
 		ok   bool
 	}{
-		{"six digits", PINSubmitted{Handle: 1, Len: 6, Digits: true}, true},
-		{"eight digits", PINSubmitted{Handle: 1, Len: 8, Digits: true}, true},
-		{"too short", PINSubmitted{Handle: 1, Len: 5, Digits: true}, false},
-		{"too long", PINSubmitted{Handle: 1, Len: 9, Digits: true}, false},
-		{"not digits", PINSubmitted{Handle: 1, Len: 6, Digits: false}, false},
+		{"six digits", pinSubmitted{Handle: 1, Len: 6, Digits: true}, true},
+		{"eight digits", pinSubmitted{Handle: 1, Len: 8, Digits: true}, true},
+		{"too short", pinSubmitted{Handle: 1, Len: 5, Digits: true}, false},
+		{"too long", pinSubmitted{Handle: 1, Len: 9, Digits: true}, false},
+		{"not digits", pinSubmitted{Handle: 1, Len: 6, Digits: false}, false},
 	}
 	for _, tt := range tests {
 		s := stateIn(t, PhasePIN)
-		s, fx := Next(s, tt.in)
-		if (count[VerifyPIN](fx) == 1) != tt.ok {
+		s, fx := decide(s, tt.in)
+		if (count[verifyPIN](fx) == 1) != tt.ok {
 			t.Errorf("%s: effects %v", tt.name, fx)
 		}
 		// A second submission while verifying is ignored.
-		_, fx = Next(s, tt.in)
-		if count[VerifyPIN](fx) != 0 {
+		_, fx = decide(s, tt.in)
+		if count[verifyPIN](fx) != 0 {
 			t.Errorf("%s: second submission verified", tt.name)
 		}
 	}
@@ -358,7 +358,7 @@ func TestCardPINLengthNarrowsConfig(t *testing.T) {
 		{0, 0, 6, 8},
 	} {
 		s := stateIn(t, PhaseReading)
-		s, _ = Next(s, CardRead{Op: s.op, Info: CardInfo{Name: "X", PINTriesLeft: -5, PINMin: tt.cardMin, PINMax: tt.cardMax}})
+		s, _ = decide(s, cardRead{Op: s.op, Info: CardInfo{Name: "X", PINTriesLeft: -5, PINMin: tt.cardMin, PINMax: tt.cardMax}})
 		if want := (PINState{Min: tt.wantMin, Max: tt.wantMax, TriesLeft: -1}); s.PIN != want {
 			t.Errorf("card %d–%d: PIN %+v, want %+v", tt.cardMin, tt.cardMax, s.PIN, want)
 		}
@@ -371,23 +371,23 @@ func TestStaleResultsIgnored(t *testing.T) {
 	s := stateIn(t, PhaseReading)
 	oldOp := s.op
 	s, _ = run(t, s, CardRemoved{Reader: reader}, CardInserted{Reader: reader})
-	s2, fx := Next(s, CardRead{Op: oldOp, Info: CardInfo{Name: "Previous Citizen", PINTriesLeft: 3}})
+	s2, fx := decide(s, cardRead{Op: oldOp, Info: CardInfo{Name: "Previous Citizen", PINTriesLeft: 3}})
 	if s2.Phase != PhaseReading || len(fx) != 0 {
 		t.Errorf("stale read accepted: %s %v", s2.Phase, fx)
 	}
 	// A late ConnectOK after the card came out does not open a session.
 	s = stateIn(t, PhaseConnecting)
 	op := s.op
-	s, _ = Next(s, CardRemoved{Reader: reader})
-	s, fx = Next(s, ConnectOK{Op: op, PortalURL: "http://x/", At: t0})
+	s, _ = decide(s, CardRemoved{Reader: reader})
+	s, fx = decide(s, connectOK{Op: op, PortalURL: "http://x/", At: t0})
 	if s.Phase != PhaseIdle || len(fx) != 0 {
 		t.Errorf("late connect accepted: %s %v", s.Phase, fx)
 	}
 	// A timer from before an activity is ignored.
 	s = stateIn(t, PhaseSession)
-	oldGen := s.gen[TimerIdleWarning]
-	s, _ = Next(s, Activity{At: t0.Add(time.Minute)})
-	s2, fx = Next(s, TimerFired{Timer: TimerIdleWarning, Gen: oldGen, At: t0.Add(90 * time.Second)})
+	oldGen := s.gen[timerIdleWarning]
+	s, _ = decide(s, activity{At: t0.Add(time.Minute)})
+	s2, fx = decide(s, timerFired{Timer: timerIdleWarning, Gen: oldGen, At: t0.Add(90 * time.Second)})
 	if !s2.WarningEndsAt.IsZero() || len(fx) != 0 {
 		t.Errorf("stale timer accepted: %v", fx)
 	}
@@ -399,47 +399,47 @@ func TestIdleWarningAndActivity(t *testing.T) {
 		t.Fatalf("session state %+v", s)
 	}
 	at := t0.Add(90 * time.Second)
-	s, fx := run(t, s, fire(TimerIdleWarning, at))
+	s, fx := run(t, s, fire(timerIdleWarning, at))
 	if s.WarningEndsAt != at.Add(30*time.Second) {
 		t.Fatalf("warning ends %v", s.WarningEndsAt)
 	}
-	if !reflect.DeepEqual(fx, []Effect{ArmTimer{Timer: TimerIdleTimeout, After: 30 * time.Second, Gen: s.gen[TimerIdleTimeout]}, Broadcast{}}) {
+	if !reflect.DeepEqual(fx, []effect{armTimer{Timer: timerIdleTimeout, After: 30 * time.Second, Gen: s.gen[timerIdleTimeout]}, broadcast{}}) {
 		t.Fatalf("effects %v", fx)
 	}
 	// "I'm still here": the warning goes, the countdown is disarmed, the idle timer restarts.
-	s, fx = Next(s, Activity{At: at.Add(5 * time.Second)})
-	if !s.WarningEndsAt.IsZero() || s.gen[TimerIdleTimeout] != 0 || s.Phase != PhaseSession {
+	s, fx = decide(s, activity{At: at.Add(5 * time.Second)})
+	if !s.WarningEndsAt.IsZero() || s.gen[timerIdleTimeout] != 0 || s.Phase != PhaseSession {
 		t.Fatalf("after activity %+v", s)
 	}
-	if !reflect.DeepEqual(fx, []Effect{DisarmTimer{Timer: TimerIdleTimeout},
-		ArmTimer{Timer: TimerIdleWarning, After: 90 * time.Second, Gen: s.gen[TimerIdleWarning]}, Broadcast{}}) {
+	if !reflect.DeepEqual(fx, []effect{disarmTimer{Timer: timerIdleTimeout},
+		armTimer{Timer: timerIdleWarning, After: 90 * time.Second, Gen: s.gen[timerIdleWarning]}, broadcast{}}) {
 		t.Fatalf("effects %v", fx)
 	}
-	// Activity without a warning re-arms quietly (no broadcast).
-	_, fx = Next(s, Activity{At: at.Add(6 * time.Second)})
-	if count[Broadcast](fx) != 0 || count[ArmTimer](fx) != 1 {
+	// activity without a warning re-arms quietly (no broadcast).
+	_, fx = decide(s, activity{At: at.Add(6 * time.Second)})
+	if count[broadcast](fx) != 0 || count[armTimer](fx) != 1 {
 		t.Fatalf("effects %v", fx)
 	}
 }
 
 func TestGoodbye(t *testing.T) {
 	s := stateIn(t, PhaseGoodbye)
-	if s.Goodbye != ReasonEnded || s.gen[TimerGoodbye] == 0 {
+	if s.Goodbye != ReasonEnded || s.gen[timerGoodbye] == 0 {
 		t.Fatalf("%+v", s)
 	}
 	// The card left in: after goodbye_after the attract screen returns.
-	s2, _ := run(t, s, fire(TimerGoodbye, t0.Add(time.Hour)))
+	s2, _ := run(t, s, fire(timerGoodbye, t0.Add(time.Hour)))
 	if s2.Phase != PhaseIdle || !s2.CardPresent {
 		t.Fatalf("%s %v", s2.Phase, s2.CardPresent)
 	}
 	// That card must be taken out and put back to start again.
-	s3, fx := Next(s2, CardRemoved{Reader: reader})
-	if s3.Phase != PhaseIdle || count[Wipe](fx) != 0 {
+	s3, fx := decide(s2, CardRemoved{Reader: reader})
+	if s3.Phase != PhaseIdle || count[wipe](fx) != 0 {
 		t.Fatalf("%s %v", s3.Phase, fx)
 	}
 	// Session ended by card removal skips goodbye.
 	s = stateIn(t, PhaseSession)
-	s, _ = Next(s, CardRemoved{Reader: reader})
+	s, _ = decide(s, CardRemoved{Reader: reader})
 	if s.Phase != PhaseIdle || s.Goodbye != ReasonNone {
 		t.Fatalf("%s %s", s.Phase, s.Goodbye)
 	}
@@ -447,12 +447,12 @@ func TestGoodbye(t *testing.T) {
 
 func TestLanguageResetsAtIdle(t *testing.T) {
 	s := stateIn(t, PhasePIN)
-	s, _ = Next(s, Language{Lang: "el"})
-	s, _ = Next(s, Language{Lang: "xx"})
+	s, _ = decide(s, Language{Lang: "el"})
+	s, _ = decide(s, Language{Lang: "xx"})
 	if s.Lang != "el" {
 		t.Fatalf("lang %s", s.Lang)
 	}
-	s, _ = Next(s, CardRemoved{Reader: reader})
+	s, _ = decide(s, CardRemoved{Reader: reader})
 	if s.Lang != "en" || s.Citizen != "" {
 		t.Fatalf("idle keeps %q %q", s.Lang, s.Citizen)
 	}
@@ -461,15 +461,15 @@ func TestLanguageResetsAtIdle(t *testing.T) {
 func TestConnectFailureWipesAndShowsError(t *testing.T) {
 	for _, code := range []ErrorCode{ErrCodePortalUnavailable, ErrCodePortalUntrusted, ErrCodeClientCertRefused, "weird"} {
 		s := stateIn(t, PhaseConnecting)
-		s, fx := Next(s, ConnectFailed{Op: s.op, Code: code})
+		s, fx := decide(s, connectFailed{Op: s.op, Code: code})
 		want := code
 		if code == "weird" {
 			want = ErrCodePortalUnavailable
 		}
-		if s.Phase != PhaseError || s.Error != want || count[Wipe](fx) != 1 {
+		if s.Phase != PhaseError || s.Error != want || count[wipe](fx) != 1 {
 			t.Errorf("%s: %s %s %v", code, s.Phase, s.Error, fx)
 		}
-		s, _ = Next(s, CardRemoved{Reader: reader})
+		s, _ = decide(s, CardRemoved{Reader: reader})
 		if s.Phase != PhaseIdle {
 			t.Errorf("%s: not idle after removal", code)
 		}
@@ -478,29 +478,29 @@ func TestConnectFailureWipesAndShowsError(t *testing.T) {
 
 func TestOutOfOrderAndRecovery(t *testing.T) {
 	s := stateIn(t, PhaseSession)
-	s, _ = Next(s, ServiceLost{})
+	s, _ = decide(s, ServiceLost{})
 	if s.Phase != PhaseOutOfOrder || s.Error != ErrCodeOutOfOrder || s.CardPresent {
 		t.Fatalf("%+v", s)
 	}
-	s, _ = Next(s, ServiceRestored{})
+	s, _ = decide(s, ServiceRestored{})
 	if s.Phase != PhaseOutOfOrder || s.Error != ErrCodeReaderMissing {
 		t.Fatalf("restored, no reader yet: %s %s", s.Phase, s.Error)
 	}
-	s, _ = Next(s, CardInserted{Reader: reader}) // the monitor re-reports the card
-	s, fx := Next(s, ReaderFound{})
-	if s.Phase != PhaseReading || count[ReadCard](fx) != 1 {
+	s, _ = decide(s, CardInserted{Reader: reader}) // the monitor re-reports the card
+	s, fx := decide(s, ReaderFound{})
+	if s.Phase != PhaseReading || count[readCard](fx) != 1 {
 		t.Fatalf("ready with a card in: %s %v", s.Phase, fx)
 	}
 }
 
 func TestShutdownIsFinal(t *testing.T) {
 	s := stateIn(t, PhasePIN)
-	s, fx := Next(s, Shutdown{})
-	if count[Wipe](fx) != 1 || s.Phase != PhaseEnding {
+	s, fx := decide(s, shutdown{})
+	if count[wipe](fx) != 1 || s.Phase != PhaseEnding {
 		t.Fatal(fx)
 	}
 	for _, in := range inputs {
-		s2, fx := Next(s, in.make(s))
+		s2, fx := decide(s, in.make(s))
 		if in.name == "wipe_done" {
 			if s2.Phase != PhaseGoodbye || s2.Goodbye != ReasonShutdown {
 				t.Errorf("wipe done: %s", s2.Phase)
@@ -508,7 +508,7 @@ func TestShutdownIsFinal(t *testing.T) {
 			continue
 		}
 		for _, e := range fx {
-			if _, ok := e.(Broadcast); !ok {
+			if _, ok := e.(broadcast); !ok {
 				t.Errorf("%s after shutdown: %T", in.name, e)
 			}
 		}
@@ -528,29 +528,29 @@ func FuzzNext(f *testing.F) {
 		if len(seq) > 200 {
 			seq = seq[:200]
 		}
-		s := NewState(testConfig())
+		s := newState(testConfig())
 		for i, b := range seq {
 			in := inputs[int(b)%len(inputs)]
 			x := in.make(s)
-			if p, ok := x.(PINSubmitted); ok {
+			if p, ok := x.(pinSubmitted); ok {
 				p.Handle = uint64(i + 1)
 				p.Len = int(b)%4 + 5
 				x = p
 			}
 			prev := s
-			var fx []Effect
-			s, fx = Next(s, x)
-			nv := count[VerifyPIN](fx)
+			var fx []effect
+			s, fx = decide(s, x)
+			nv := count[verifyPIN](fx)
 			if nv > 1 || nv == 1 && (prev.Phase != PhasePIN || in.name != "pin") {
 				t.Fatalf("step %d: VerifyPIN from %s on %s", i, prev.Phase, in.name)
 			}
-			if nv == 1 && fx[0].(VerifyPIN).Handle != uint64(i+1) {
+			if nv == 1 && fx[0].(verifyPIN).Handle != uint64(i+1) {
 				t.Fatal("VerifyPIN for another submission")
 			}
-			if prev.InSession() && !s.InSession() && count[Wipe](fx) != 1 && !prev.ShuttingDown {
+			if prev.InSession() && !s.InSession() && count[wipe](fx) != 1 && !prev.ShuttingDown {
 				t.Fatalf("step %d: left %s for %s without a wipe", i, prev.Phase, s.Phase)
 			}
-			if s.Phase == PhaseSession && (s.PortalURL == "" || s.gen[TimerMaxLength] == 0) {
+			if s.Phase == PhaseSession && (s.PortalURL == "" || s.gen[timerMaxLength] == 0) {
 				t.Fatalf("step %d: session without portal or max length timer", i)
 			}
 			if s.Phase == PhaseIdle && (s.Citizen != "" || s.PortalURL != "") {

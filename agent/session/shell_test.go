@@ -16,20 +16,20 @@ func shellConfig() Config {
 	return c
 }
 
-// shellWiped confirms the wipe order outstanding on the current connection.
-func shellWiped(s State) Input { return ShellWiped{Conn: s.shellConn, Gen: s.shellGen} }
+// shellConfirms confirms the wipe order outstanding on the current connection.
+func shellConfirms(s State) Input { return shellWiped{Conn: s.shellConn, Gen: s.shellGen} }
 
 // readyWithShell is an idle kiosk whose shell (connection 1) has confirmed.
 func readyWithShell(t *testing.T) State {
 	t.Helper()
-	s, _ := run(t, NewState(shellConfig()), ServiceRestored{}, ReaderFound{}, ShellConnected{Conn: 1}, shellWiped)
+	s, _ := run(t, newState(shellConfig()), ServiceRestored{}, ReaderFound{}, shellConnected{Conn: 1}, shellConfirms)
 	if s.Phase != PhaseIdle || !s.ShellClean {
 		t.Fatalf("phase %s, shell clean %v; want idle with a clean shell", s.Phase, s.ShellClean)
 	}
 	return s
 }
 
-func effectsOf[T Effect](fx []Effect) []T {
+func effectsOf[T effect](fx []effect) []T {
 	var out []T
 	for _, e := range fx {
 		if x, ok := e.(T); ok {
@@ -40,21 +40,21 @@ func effectsOf[T Effect](fx []Effect) []T {
 }
 
 func TestShellRequiredBeforeTheFirstCard(t *testing.T) {
-	s, _ := run(t, NewState(shellConfig()), ServiceRestored{}, ReaderFound{})
+	s, _ := run(t, newState(shellConfig()), ServiceRestored{}, ReaderFound{})
 	if s.Phase != PhaseStarting {
 		t.Fatalf("without a shell: phase %s, want starting", s.Phase)
 	}
 	s, fx := run(t, s, CardInserted{Reader: reader})
-	if len(effectsOf[ReadCard](fx)) != 0 || s.Phase != PhaseStarting {
+	if len(effectsOf[readCard](fx)) != 0 || s.Phase != PhaseStarting {
 		t.Fatalf("a card was read before any shell confirmed: phase %s, effects %v", s.Phase, fx)
 	}
-	s, fx = run(t, s, ShellConnected{Conn: 4})
-	orders := effectsOf[ShellWipe](fx)
+	s, fx = run(t, s, shellConnected{Conn: 4})
+	orders := effectsOf[shellWipe](fx)
 	if len(orders) != 1 || orders[0].Conn != 4 || orders[0].Gen == 0 {
 		t.Fatalf("a new shell got orders %v, want one wipe order on its connection", orders)
 	}
-	s, fx = run(t, s, shellWiped)
-	if s.Phase != PhaseReading || len(effectsOf[ReadCard](fx)) != 1 {
+	s, fx = run(t, s, shellConfirms)
+	if s.Phase != PhaseReading || len(effectsOf[readCard](fx)) != 1 {
 		t.Fatalf("after the shell confirmed: phase %s, effects %v; want the waiting card read", s.Phase, fx)
 	}
 }
@@ -66,8 +66,8 @@ func TestNextCardWaitsForTheShellsConfirmation(t *testing.T) {
 		t.Fatalf("phase %s, want session", s.Phase)
 	}
 	s, fx := run(t, s, CardRemoved{Reader: reader})
-	orders := effectsOf[ShellWipe](fx)
-	if len(orders) != 1 || len(effectsOf[Wipe](fx)) != 1 {
+	orders := effectsOf[shellWipe](fx)
+	if len(orders) != 1 || len(effectsOf[wipe](fx)) != 1 {
 		t.Fatalf("card out of a session: effects %v; want a Wipe and one shell wipe order", fx)
 	}
 	if s.ShellClean {
@@ -75,21 +75,21 @@ func TestNextCardWaitsForTheShellsConfirmation(t *testing.T) {
 	}
 	// The next citizen is quick: their card is not read until the shell confirms.
 	s, fx = run(t, s, CardInserted{Reader: reader})
-	if len(effectsOf[ReadCard](fx)) != 0 || s.Phase != PhaseIdle || !s.CardPending {
+	if len(effectsOf[readCard](fx)) != 0 || s.Phase != PhaseIdle || !s.CardPending {
 		t.Fatalf("next card: phase %s pending %v effects %v; want it held", s.Phase, s.CardPending, fx)
 	}
 	// A confirmation of some other order, or from another connection, changes nothing.
 	for _, bad := range []Input{
-		ShellWiped{Conn: s.shellConn, Gen: s.shellGen + 1},
-		ShellWiped{Conn: s.shellConn + 1, Gen: s.shellGen},
-		ShellWiped{Conn: s.shellConn, Gen: 0},
+		shellWiped{Conn: s.shellConn, Gen: s.shellGen + 1},
+		shellWiped{Conn: s.shellConn + 1, Gen: s.shellGen},
+		shellWiped{Conn: s.shellConn, Gen: 0},
 	} {
-		if s2, fx := Next(s, bad); s2.ShellClean || len(effectsOf[ReadCard](fx)) != 0 {
+		if s2, fx := decide(s, bad); s2.ShellClean || len(effectsOf[readCard](fx)) != 0 {
 			t.Fatalf("%#v was taken as the confirmation", bad)
 		}
 	}
-	s, fx = run(t, s, shellWiped)
-	if s.Phase != PhaseReading || len(effectsOf[ReadCard](fx)) != 1 {
+	s, fx = run(t, s, shellConfirms)
+	if s.Phase != PhaseReading || len(effectsOf[readCard](fx)) != 1 {
 		t.Fatalf("after the confirmation: phase %s effects %v; want the card read", s.Phase, fx)
 	}
 }
@@ -97,33 +97,33 @@ func TestNextCardWaitsForTheShellsConfirmation(t *testing.T) {
 func TestShellThatDoesNotConfirmPutsTheKioskOutOfOrder(t *testing.T) {
 	s := readyWithShell(t)
 	s, _ = run(t, s, statePaths[PhaseSession][2:]...)
-	s, fx := run(t, s, EndSession{}, WipeDone{})
+	s, fx := run(t, s, endSession{}, wipeDone{})
 	_ = fx
 	if s.Phase != PhaseGoodbye {
 		t.Fatalf("phase %s, want goodbye", s.Phase)
 	}
 	stuck := s.shellConn
 	staleGen := s.shellGen
-	s, fx = run(t, s, fire(TimerShell, t0))
+	s, fx = run(t, s, fire(timerShell, t0))
 	if s.Phase != PhaseOutOfOrder || s.Error != ErrCodeOutOfOrder || !s.ShellFailed {
 		t.Fatalf("after the bound: phase %s error %s failed %v; want out_of_order", s.Phase, s.Error, s.ShellFailed)
 	}
-	if d := effectsOf[DropShell](fx); len(d) != 1 || d[0].Conn != stuck {
+	if d := effectsOf[dropShell](fx); len(d) != 1 || d[0].Conn != stuck {
 		t.Fatalf("effects %v; want the stuck shell's connection dropped", fx)
 	}
 	// Its late confirmation does not count; neither does anything short of a new shell.
-	s, _ = run(t, s, ShellWiped{Conn: stuck, Gen: staleGen}, CardRemoved{Reader: reader},
+	s, _ = run(t, s, shellWiped{Conn: stuck, Gen: staleGen}, CardRemoved{Reader: reader},
 		CardInserted{Reader: reader}, ReaderFound{}, ServiceRestored{})
 	if s.Phase != PhaseOutOfOrder {
 		t.Fatalf("phase %s, want still out_of_order without a new shell", s.Phase)
 	}
 	// A new shell connects and confirms: the kiosk serves again, starting with the waiting card.
-	s, fx = run(t, s, ShellConnected{Conn: stuck + 1})
-	if len(effectsOf[ShellWipe](fx)) != 1 {
+	s, fx = run(t, s, shellConnected{Conn: stuck + 1})
+	if len(effectsOf[shellWipe](fx)) != 1 {
 		t.Fatalf("effects %v; want a wipe order for the new shell", fx)
 	}
-	s, fx = run(t, s, shellWiped)
-	if s.Phase != PhaseReading || s.ShellFailed || len(effectsOf[ReadCard](fx)) != 1 {
+	s, fx = run(t, s, shellConfirms)
+	if s.Phase != PhaseReading || s.ShellFailed || len(effectsOf[readCard](fx)) != 1 {
 		t.Fatalf("after a new shell confirmed: phase %s failed %v effects %v", s.Phase, s.ShellFailed, fx)
 	}
 }
@@ -131,12 +131,12 @@ func TestShellThatDoesNotConfirmPutsTheKioskOutOfOrder(t *testing.T) {
 func TestShellLostMidSessionAndNeverBack(t *testing.T) {
 	s := readyWithShell(t)
 	s, _ = run(t, s, statePaths[PhaseSession][2:]...)
-	s, _ = run(t, s, ShellLost{Conn: s.shellConn})
+	s, _ = run(t, s, shellLost{Conn: s.shellConn})
 	if s.Phase != PhaseSession {
 		t.Fatalf("phase %s: losing the shell alone should not end the session at once", s.Phase)
 	}
-	s, fx := run(t, s, fire(TimerShell, t0))
-	if len(effectsOf[Wipe](fx)) != 1 || s.Phase != PhaseOutOfOrder || s.Citizen != "" {
+	s, fx := run(t, s, fire(timerShell, t0))
+	if len(effectsOf[wipe](fx)) != 1 || s.Phase != PhaseOutOfOrder || s.Citizen != "" {
 		t.Fatalf("shell gone for good: phase %s effects %v citizen %q; want the visit wiped, out of order",
 			s.Phase, fx, s.Citizen)
 	}
@@ -145,32 +145,32 @@ func TestShellLostMidSessionAndNeverBack(t *testing.T) {
 func TestShellReconnectsInTime(t *testing.T) {
 	s := readyWithShell(t)
 	old := s.shellConn
-	s, _ = run(t, s, ShellLost{Conn: old}, CardInserted{Reader: reader})
+	s, _ = run(t, s, shellLost{Conn: old}, CardInserted{Reader: reader})
 	if s.Phase != PhaseIdle || !s.CardPending {
 		t.Fatalf("phase %s pending %v: a card must wait while no shell is there", s.Phase, s.CardPending)
 	}
 	// A replaced connection's late "lost" must not unseat the new one.
-	s, _ = run(t, s, ShellConnected{Conn: old + 1}, ShellLost{Conn: old})
+	s, _ = run(t, s, shellConnected{Conn: old + 1}, shellLost{Conn: old})
 	if !s.ShellUp {
 		t.Fatal("an old connection's loss unseated the new shell")
 	}
-	s, fx := run(t, s, shellWiped)
-	if s.Phase != PhaseReading || len(effectsOf[ReadCard](fx)) != 1 {
+	s, fx := run(t, s, shellConfirms)
+	if s.Phase != PhaseReading || len(effectsOf[readCard](fx)) != 1 {
 		t.Fatalf("phase %s effects %v; want the card read once the new shell confirmed", s.Phase, fx)
 	}
 	// The timer armed when the shell was lost is now stale.
-	if s.gen[TimerShell] != 0 {
+	if s.gen[timerShell] != 0 {
 		t.Fatal("the shell timer is still armed after the confirmation")
 	}
 }
 
 func TestWithoutRequireShellTheShellIsIgnored(t *testing.T) {
-	s, fx := run(t, NewState(testConfig()), ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader})
-	if s.Phase != PhaseReading || len(effectsOf[ReadCard](fx)) != 1 {
+	s, fx := run(t, newState(testConfig()), ServiceRestored{}, ReaderFound{}, CardInserted{Reader: reader})
+	if s.Phase != PhaseReading || len(effectsOf[readCard](fx)) != 1 {
 		t.Fatalf("phase %s: without RequireShell a card is read at once", s.Phase)
 	}
-	s, fx = run(t, s, ShellConnected{Conn: 1})
-	if len(effectsOf[ShellWipe](fx)) != 0 {
+	s, fx = run(t, s, shellConnected{Conn: 1})
+	if len(effectsOf[shellWipe](fx)) != 0 {
 		t.Fatalf("effects %v: no orders without RequireShell", fx)
 	}
 }
@@ -178,12 +178,12 @@ func TestWithoutRequireShellTheShellIsIgnored(t *testing.T) {
 func TestWaitingCardIsReadOnceANewShellConfirms(t *testing.T) {
 	s := readyWithShell(t)
 	s, _ = run(t, s, statePaths[PhaseSession][2:]...)
-	s, _ = run(t, s, CardRemoved{Reader: reader}, CardInserted{Reader: reader}, fire(TimerShell, t0))
+	s, _ = run(t, s, CardRemoved{Reader: reader}, CardInserted{Reader: reader}, fire(timerShell, t0))
 	if s.Phase != PhaseOutOfOrder || !s.CardPending {
 		t.Fatalf("phase %s pending %v; want out of order with the new card waiting", s.Phase, s.CardPending)
 	}
-	s, fx := run(t, s, ShellConnected{Conn: 9}, shellWiped)
-	if s.Phase != PhaseReading || len(effectsOf[ReadCard](fx)) != 1 {
+	s, fx := run(t, s, shellConnected{Conn: 9}, shellConfirms)
+	if s.Phase != PhaseReading || len(effectsOf[readCard](fx)) != 1 {
 		t.Fatalf("phase %s effects %v; want the waiting card read", s.Phase, fx)
 	}
 }

@@ -58,31 +58,31 @@ const (
 	ReasonShellLost   Reason = "shell_lost" // the kiosk shell did not confirm in time
 )
 
-// TimerID names one of the machine's timers.
-type TimerID int
+// timerID names one of the machine's timers.
+type timerID int
 
 const (
-	TimerIdleWarning TimerID = iota // session: no activity for IdleTimeout-IdleWarning
-	TimerIdleTimeout                // session: the warning's countdown ran out
-	TimerMaxLength                  // session: MaxLength since it opened
-	TimerGoodbye                    // goodbye: GoodbyeAfter with the card left in
-	// TimerShell: the kiosk shell has ShellConfirm to confirm a wipe order (or to come back
+	timerIdleWarning timerID = iota // session: no activity for IdleTimeout-IdleWarning
+	timerIdleTimeout                // session: the warning's countdown ran out
+	timerMaxLength                  // session: MaxLength since it opened
+	timerGoodbye                    // goodbye: GoodbyeAfter with the card left in
+	// timerShell: the kiosk shell has ShellConfirm to confirm a wipe order (or to come back
 	// after it was lost). It is not one of the visit's timers: ending a visit leaves it armed.
-	TimerShell
+	timerShell
 	numTimers
 )
 
-func (t TimerID) String() string {
+func (t timerID) String() string {
 	switch t {
-	case TimerIdleWarning:
+	case timerIdleWarning:
 		return "idle_warning"
-	case TimerIdleTimeout:
+	case timerIdleTimeout:
 		return "idle_timeout"
-	case TimerMaxLength:
+	case timerMaxLength:
 		return "max_length"
-	case TimerGoodbye:
+	case timerGoodbye:
 		return "goodbye"
-	case TimerShell:
+	case timerShell:
 		return "shell"
 	}
 	return "timer?"
@@ -144,7 +144,7 @@ type State struct {
 	// it did not confirm within ShellConfirm; the kiosk is out of order until one does.
 	ShellUp, ShellClean, ShellFailed bool
 
-	ShuttingDown bool // Shutdown was received; the machine accepts nothing more
+	ShuttingDown bool // shutdown was received; the machine accepts nothing more
 	Config       Config
 
 	op     uint64            // number of the outstanding card or portal operation
@@ -156,8 +156,8 @@ type State struct {
 	shellConn, shellGen uint64
 }
 
-// NewState is the state a Machine starts in.
-func NewState(cfg Config) State {
+// newState is the state a Machine starts in.
+func newState(cfg Config) State {
 	return State{Phase: PhaseStarting, Lang: cfg.DefaultLanguage, Config: cfg,
 		PIN: PINState{Min: cfg.PINMin, Max: cfg.PINMax, TriesLeft: -1}, ShellClean: !cfg.RequireShell}
 }

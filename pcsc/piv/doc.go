@@ -1,6 +1,6 @@
 // Package piv is a client for the PIV card application of NIST SP 800-73-4: it selects the
 // application, reads certificates, the CHUID and the discovery object, handles the PIN
-// (VERIFY with tries left, log out, change, unblock) and signs with a slot's private key as a
+// (VERIFY with tries left, log out) and signs with a slot's private key as a
 // [crypto.Signer].
 //
 // # Sessions
@@ -25,8 +25,10 @@
 // P-384. Slot 9C needs the PIN right before every signature: give its Signer a [PINPrompt]
 // with [Signer.SetPINPrompt], otherwise it returns [ErrPINRequired] without touching the card.
 //
-// # Issuing
+// # What the package does not do
 //
-// [Client.AuthenticateManagementKey], [Client.GenerateKey] and [Client.PutCertificate]
-// personalise a card the way an issuer does; tests and tools use them.
+// Issuing a card (management key authentication, key generation, certificate writing) and
+// changing or unblocking a PIN are the issuer's work, not the kiosk's: they live in the
+// package's tests (provision_test.go), which use them to prepare and check cards, and are
+// not part of the production surface.
 package piv

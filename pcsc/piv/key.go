@@ -1,17 +1,13 @@
 package piv
 
 import (
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
-
-	"smartpath/pcsc"
 )
 
 // Slot is a PIV key slot: the key reference used by GENERAL AUTHENTICATE and the data object
@@ -114,69 +110,4 @@ func algorithmFor(pub crypto.PublicKey) (Algorithm, error) {
 		return 0, fmt.Errorf("%w (curve %s)", ErrUnsupportedKey, k.Curve.Params().Name)
 	}
 	return 0, fmt.Errorf("%w (%T)", ErrUnsupportedKey, pub)
-}
-
-// GenerateKey makes a new key pair in slot on the card (GENERATE ASYMMETRIC KEY PAIR,
-// INS 47) and returns its public key. The card requires the management key first
-// ([Client.AuthenticateManagementKey]). alg is AlgRSA2048, AlgECCP256 or AlgECCP384.
-func (c *Client) GenerateKey(ctx context.Context, slot Slot, alg Algorithm) (crypto.PublicKey, error) {
-	switch alg {
-	case AlgRSA2048, AlgECCP256, AlgECCP384:
-	default:
-		return nil, fmt.Errorf("piv: generate key in %s: %w (%s)", slot, ErrUnsupportedKey, alg)
-	}
-	// Control reference template: AC { 80 algorithm }.
-	data := appendTLV(nil, 0xAC, []byte{0x80, 0x01, byte(alg)})
-	var resp []byte
-	err := c.exclusive(ctx, func(ctx context.Context) error {
-		var err error
-		resp, err = c.tr.Do(ctx, pcsc.Command{INS: insGenerateKeyPair, P1: 0x00, P2: slot.Key, Data: data, Le: c.le()})
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("piv: generate %s key in %s: %w", alg, slot, err)
-	}
-	pub, err := parsePublicKey(resp, alg)
-	if err != nil {
-		return nil, fmt.Errorf("piv: generate %s key in %s: %w", alg, slot, err)
-	}
-	return pub, nil
-}
-
-// parsePublicKey decodes the 7F49 template of a GENERATE ASYMMETRIC KEY PAIR response
-// (SP 800-73-4 Part 2 Table 10).
-func parsePublicKey(resp []byte, alg Algorithm) (crypto.PublicKey, error) {
-	fields, err := templateFields(resp, 0x7F49, "public key template")
-	if err != nil {
-		return nil, err
-	}
-	switch alg {
-	case AlgRSA2048:
-		n, okN := findTLV(fields, 0x81)
-		e, okE := findTLV(fields, 0x82)
-		if !okN || !okE {
-			return nil, fmt.Errorf("%w: RSA public key without modulus (81) or exponent (82)", errTLV)
-		}
-		mod := new(big.Int).SetBytes(n)
-		exp := new(big.Int).SetBytes(e)
-		if mod.BitLen() != 2048 || !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 || exp.Bit(0) == 0 {
-			return nil, fmt.Errorf("%w: RSA public key of %d bits with a bad exponent or size", errTLV, mod.BitLen())
-		}
-		return &rsa.PublicKey{N: mod, E: int(exp.Int64())}, nil
-	case AlgECCP256, AlgECCP384:
-		point, ok := findTLV(fields, 0x86)
-		if !ok {
-			return nil, fmt.Errorf("%w: EC public key without point (86)", errTLV)
-		}
-		curve := elliptic.P256()
-		if alg == AlgECCP384 {
-			curve = elliptic.P384()
-		}
-		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-		if err != nil {
-			return nil, fmt.Errorf("%w: EC public key: %v", errTLV, err)
-		}
-		return pub, nil
-	}
-	return nil, ErrUnsupportedKey
 }

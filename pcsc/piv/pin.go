@@ -27,9 +27,6 @@ const (
 // the PIN.
 var ErrPINFormat = fmt.Errorf("piv: the PIN must be %d to %d digits (0-9)", PINMinLen, PINMaxLen)
 
-// ErrPUKFormat means a PUK is not 6 to 8 bytes. It never contains the PUK.
-var ErrPUKFormat = errors.New("piv: the PUK must be 6 to 8 characters")
-
 // ErrLogoutUnsupported means the card refused VERIFY with P1=FF. The PIN may still be
 // verified: the caller must disconnect with a card reset to clear it.
 var ErrLogoutUnsupported = errors.New("piv: the card cannot log out; disconnect with a reset to clear the PIN")
@@ -44,13 +41,6 @@ func ValidatePIN(pin []byte) error {
 		if c < '0' || c > '9' {
 			return ErrPINFormat
 		}
-	}
-	return nil
-}
-
-func validatePUK(puk []byte) error {
-	if len(puk) < 6 || len(puk) > 8 {
-		return ErrPUKFormat
 	}
 	return nil
 }
@@ -153,52 +143,6 @@ func (c *Client) Logout(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("piv: log out: %w", err)
-	}
-	return nil
-}
-
-// ChangePIN replaces the application PIN (CHANGE REFERENCE DATA). Both PINs are validated
-// first; a wrong old PIN gives an error wrapping [pcsc.WrongPINError].
-func (c *Client) ChangePIN(ctx context.Context, oldPIN, newPIN []byte) error {
-	if err := ValidatePIN(oldPIN); err != nil {
-		return err
-	}
-	if err := ValidatePIN(newPIN); err != nil {
-		return err
-	}
-	return c.referenceData(ctx, insChangeReference, oldPIN, newPIN, "change the PIN")
-}
-
-// UnblockPIN sets a new PIN with the PUK (RESET RETRY COUNTER, P2=80), which also resets
-// the PIN's tries. A wrong PUK gives an error wrapping [pcsc.WrongPINError] with the PUK's
-// tries left; a blocked PUK one wrapping [pcsc.ErrAuthBlocked].
-func (c *Client) UnblockPIN(ctx context.Context, puk, newPIN []byte) error {
-	if err := validatePUK(puk); err != nil {
-		return err
-	}
-	if err := ValidatePIN(newPIN); err != nil {
-		return err
-	}
-	return c.referenceData(ctx, insResetRetryCounter, puk, newPIN, "unblock the PIN")
-}
-
-// referenceData sends CHANGE REFERENCE DATA or RESET RETRY COUNTER with two 8-byte padded
-// secrets, zeroing the APDU afterwards.
-func (c *Client) referenceData(ctx context.Context, ins byte, first, second []byte, what string) error {
-	if err := c.lock(ctx); err != nil {
-		return err
-	}
-	defer c.unlock()
-	var apdu [5 + 16]byte
-	copy(apdu[:], []byte{0x00, ins, 0x00, keyRefPIN, 16})
-	padTo8(apdu[5:13], first)
-	padTo8(apdu[13:21], second)
-	sw, err := c.transmitSecret(ctx, apdu[:])
-	if err != nil {
-		return fmt.Errorf("piv: %s: %w", what, err)
-	}
-	if err := pinSW(sw); err != nil {
-		return fmt.Errorf("piv: %s: %w", what, err)
 	}
 	return nil
 }

@@ -2,17 +2,25 @@ package piv
 
 import (
 	"context"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/des"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
 	"errors"
 	"fmt"
-
+	"math/big"
 	"smartpath/pcsc"
 )
+
+// Provisioning: what a card issuer does to a card, which the kiosk never does. The tests
+// use these to prepare and check cards (the virtual card implements the card's side); they
+// are kept out of the package's production surface.
 
 // ErrManagementKey means the management key (9B) authentication failed: the card refused
 // the key, or the card could not prove it holds the same key.
@@ -119,5 +127,126 @@ func (c *Client) PutCertificate(ctx context.Context, slot Slot, cert *x509.Certi
 	c.cacheMu.Lock()
 	c.certs[slot.Key] = cert
 	c.cacheMu.Unlock()
+	return nil
+}
+
+// GenerateKey makes a new key pair in slot on the card (GENERATE ASYMMETRIC KEY PAIR,
+// INS 47) and returns its public key. The card requires the management key first
+// ([Client.AuthenticateManagementKey]). alg is AlgRSA2048, AlgECCP256 or AlgECCP384.
+func (c *Client) GenerateKey(ctx context.Context, slot Slot, alg Algorithm) (crypto.PublicKey, error) {
+	switch alg {
+	case AlgRSA2048, AlgECCP256, AlgECCP384:
+	default:
+		return nil, fmt.Errorf("piv: generate key in %s: %w (%s)", slot, ErrUnsupportedKey, alg)
+	}
+	// Control reference template: AC { 80 algorithm }.
+	data := appendTLV(nil, 0xAC, []byte{0x80, 0x01, byte(alg)})
+	var resp []byte
+	err := c.exclusive(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = c.tr.Do(ctx, pcsc.Command{INS: insGenerateKeyPair, P1: 0x00, P2: slot.Key, Data: data, Le: c.le()})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("piv: generate %s key in %s: %w", alg, slot, err)
+	}
+	pub, err := parsePublicKey(resp, alg)
+	if err != nil {
+		return nil, fmt.Errorf("piv: generate %s key in %s: %w", alg, slot, err)
+	}
+	return pub, nil
+}
+
+// parsePublicKey decodes the 7F49 template of a GENERATE ASYMMETRIC KEY PAIR response
+// (SP 800-73-4 Part 2 Table 10).
+func parsePublicKey(resp []byte, alg Algorithm) (crypto.PublicKey, error) {
+	fields, err := templateFields(resp, 0x7F49, "public key template")
+	if err != nil {
+		return nil, err
+	}
+	switch alg {
+	case AlgRSA2048:
+		n, okN := findTLV(fields, 0x81)
+		e, okE := findTLV(fields, 0x82)
+		if !okN || !okE {
+			return nil, fmt.Errorf("%w: RSA public key without modulus (81) or exponent (82)", errTLV)
+		}
+		mod := new(big.Int).SetBytes(n)
+		exp := new(big.Int).SetBytes(e)
+		if mod.BitLen() != 2048 || !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 || exp.Bit(0) == 0 {
+			return nil, fmt.Errorf("%w: RSA public key of %d bits with a bad exponent or size", errTLV, mod.BitLen())
+		}
+		return &rsa.PublicKey{N: mod, E: int(exp.Int64())}, nil
+	case AlgECCP256, AlgECCP384:
+		point, ok := findTLV(fields, 0x86)
+		if !ok {
+			return nil, fmt.Errorf("%w: EC public key without point (86)", errTLV)
+		}
+		curve := elliptic.P256()
+		if alg == AlgECCP384 {
+			curve = elliptic.P384()
+		}
+		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
+		if err != nil {
+			return nil, fmt.Errorf("%w: EC public key: %v", errTLV, err)
+		}
+		return pub, nil
+	}
+	return nil, ErrUnsupportedKey
+}
+
+// ErrPUKFormat means a PUK is not 6 to 8 bytes. It never contains the PUK.
+var ErrPUKFormat = errors.New("piv: the PUK must be 6 to 8 characters")
+
+func validatePUK(puk []byte) error {
+	if len(puk) < 6 || len(puk) > 8 {
+		return ErrPUKFormat
+	}
+	return nil
+}
+
+// ChangePIN replaces the application PIN (CHANGE REFERENCE DATA). Both PINs are validated
+// first; a wrong old PIN gives an error wrapping [pcsc.WrongPINError].
+func (c *Client) ChangePIN(ctx context.Context, oldPIN, newPIN []byte) error {
+	if err := ValidatePIN(oldPIN); err != nil {
+		return err
+	}
+	if err := ValidatePIN(newPIN); err != nil {
+		return err
+	}
+	return c.referenceData(ctx, insChangeReference, oldPIN, newPIN, "change the PIN")
+}
+
+// UnblockPIN sets a new PIN with the PUK (RESET RETRY COUNTER, P2=80), which also resets
+// the PIN's tries. A wrong PUK gives an error wrapping [pcsc.WrongPINError] with the PUK's
+// tries left; a blocked PUK one wrapping [pcsc.ErrAuthBlocked].
+func (c *Client) UnblockPIN(ctx context.Context, puk, newPIN []byte) error {
+	if err := validatePUK(puk); err != nil {
+		return err
+	}
+	if err := ValidatePIN(newPIN); err != nil {
+		return err
+	}
+	return c.referenceData(ctx, insResetRetryCounter, puk, newPIN, "unblock the PIN")
+}
+
+// referenceData sends CHANGE REFERENCE DATA or RESET RETRY COUNTER with two 8-byte padded
+// secrets, zeroing the APDU afterwards.
+func (c *Client) referenceData(ctx context.Context, ins byte, first, second []byte, what string) error {
+	if err := c.lock(ctx); err != nil {
+		return err
+	}
+	defer c.unlock()
+	var apdu [5 + 16]byte
+	copy(apdu[:], []byte{0x00, ins, 0x00, keyRefPIN, 16})
+	padTo8(apdu[5:13], first)
+	padTo8(apdu[13:21], second)
+	sw, err := c.transmitSecret(ctx, apdu[:])
+	if err != nil {
+		return fmt.Errorf("piv: %s: %w", what, err)
+	}
+	if err := pinSW(sw); err != nil {
+		return fmt.Errorf("piv: %s: %w", what, err)
+	}
 	return nil
 }

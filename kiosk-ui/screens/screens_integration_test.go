@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,6 +197,73 @@ func TestPINByKeyboardAlone(t *testing.T) {
 	k.waitPhase("goodbye")
 	if n := a.Count("pin"); n != 2 {
 		t.Errorf("the page sent %d pin messages, want 2", n)
+	}
+}
+
+// Digits and Enter typed anywhere on the PIN screen go to the PIN: after the citizen chose a
+// language with a tap (the focus is on that button) and after tapping keypad keys, a
+// keyboard's digits and Enter submit the PIN; nothing else is pressed.
+func TestPINTypedAfterTappingElsewhere(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	a.Set(agentState{Phase: "pin", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(3)}})
+	k.waitPhase("pin")
+	k.click(`#prefs button[data-lang="el"]`)
+	if m := a.Expect("language"); m.Lang != "el" {
+		t.Fatalf("language message %s", m.Raw)
+	}
+	k.waitJS(`document.documentElement.lang === "el"`, "the page in Greek")
+	k.waitJS(`document.activeElement.dataset.lang === "el"`, "the focus on the language button just tapped")
+	k.keys("123456")
+	k.keys(kb.Enter)
+	if m := a.Expect("pin"); m.Pin != "123456" {
+		t.Errorf("PIN typed after choosing a language: %s, want 123456", m.Raw)
+	}
+	if n := a.Count("language"); n != 1 {
+		t.Errorf("Enter pressed the language button: %d language messages, want 1", n)
+	}
+
+	a.Set(agentState{Phase: "pin", Lang: "el", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(2), Wrong: true}})
+	k.waitJS(`document.getElementById("pin-message").hidden === false`, "the wrong PIN message")
+	for _, d := range "654321" {
+		k.click(fmt.Sprintf(`[data-digit="%c"]`, d))
+	}
+	k.keys(kb.Enter)
+	if m := a.Expect("pin"); m.Pin != "654321" {
+		t.Errorf("keypad taps then Enter: %s, want 654321 (Enter must not press the last key again)", m.Raw)
+	}
+	if n := a.Count("pin"); n != 2 {
+		t.Errorf("%d pin messages, want 2", n)
+	}
+}
+
+// After keyboard PIN entry the session bar's title, which takes the focus only for screen
+// readers, shows no focus box; the control the citizen then Tabs to shows a deliberate ring
+// (WCAG 2.4.7 and 2.4.11: at least 2 px, a solid outline).
+func TestFocusIndicator(t *testing.T) {
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	a.Set(agentState{Phase: "pin", Pin: &pinInfo{Min: 6, Max: 8, TriesLeft: tries(3)}})
+	k.waitPhase("pin")
+	k.keys("123456")
+	k.keys(kb.Enter)
+	a.Expect("pin")
+	a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"},
+		Session: &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(10 * time.Minute)}})
+	k.waitPhase("session")
+	k.waitJS(`document.activeElement.id === "session-title"`, "the focus on the bar's title")
+	if got := k.str(`(() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle + "|" + s.boxShadow; })()`); got != "none|none" {
+		t.Errorf("the bar's title after keyboard entry shows a focus box: outline|box-shadow %q", got)
+	}
+	k.keys(kb.Tab)
+	ring := k.str(`(() => { const e = document.activeElement; const s = getComputedStyle(e);
+		return e.tagName + "|" + s.outlineStyle + "|" + parseFloat(s.outlineWidth); })()`)
+	parts := strings.Split(ring, "|")
+	if len(parts) != 3 || parts[0] != "BUTTON" || parts[1] != "solid" {
+		t.Fatalf("after Tab: %q, want a button with a solid outline", ring)
+	}
+	if w, _ := strconv.ParseFloat(parts[2], 64); w < 2 {
+		t.Errorf("focus ring %s px wide, want at least 2", parts[2])
 	}
 }
 

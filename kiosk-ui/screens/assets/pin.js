@@ -32,9 +32,9 @@ export function setup({ onSubmit, onCancel, onAnnounce }) {
   cancel = onCancel;
   announce = onAnnounce;
   for (const key of document.querySelectorAll('#screen-pin [data-digit]')) {
-    key.addEventListener('click', trusted(() => add(key.dataset.digit)));
+    key.addEventListener('click', trusted((ev) => { add(key.dataset.digit); tapped(ev); }));
   }
-  $('pin-delete').addEventListener('click', trusted(remove));
+  $('pin-delete').addEventListener('click', trusted((ev) => { remove(); tapped(ev); }));
   $('pin-ok').addEventListener('click', trusted(ok));
   $('pin-cancel').addEventListener('click', trusted(() => cancel()));
   document.addEventListener('keydown', trusted(onKey));
@@ -95,16 +95,29 @@ function ok() {
   submit(pinText);
 }
 
+// tapped moves the focus from a keypad key pressed with a pointer (a tap or a click, not
+// the keyboard) to the PIN field, so that a keyboard's Enter afterwards submits the PIN
+// instead of pressing that key again.
+function tapped(ev) {
+  if (ev.detail > 0) $('pin-field').focus({ preventScroll: true });
+}
+
+// onKey takes digits, Backspace and Enter typed anywhere on the PIN screen for the PIN: a
+// digit typed while another control has the focus (a language button the citizen just
+// chose, a keypad key) moves the focus to the PIN field, so the Enter after it submits the
+// PIN. Enter on a control the citizen moved to with Tab still presses that control.
 function onKey(ev) {
   if (!active() || ev.altKey || ev.ctrlKey || ev.metaKey) return;
-  const onButton = ev.target instanceof HTMLButtonElement;
+  const field = $('pin-field');
   if (/^[0-9]$/.test(ev.key)) {
     ev.preventDefault();
+    field.focus({ preventScroll: true });
     add(ev.key);
   } else if (ev.key === 'Backspace' || ev.key === 'Delete') {
     ev.preventDefault();
+    field.focus({ preventScroll: true });
     remove();
-  } else if (ev.key === 'Enter' && !onButton) {
+  } else if (ev.key === 'Enter' && !(ev.target instanceof HTMLButtonElement)) {
     // On a focused button Enter presses that button, as everywhere else.
     ev.preventDefault();
     ok();

@@ -139,7 +139,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	uiMux := http.NewServeMux()
 	uiMux.Handle("/ws", a.ui)
 	uiMux.Handle(shelllink.Path, a.shell)
-	uiMux.Handle("/", screens.Handler(a.cfg.UI.Languages, a.cfg.UI.DefaultLanguage))
+	uiMux.Handle("/", screens.Handler(screens.Options{Languages: a.cfg.UI.Languages,
+		DefaultLanguage: a.cfg.UI.DefaultLanguage, WarningSound: a.cfg.UI.WarningSound}))
 	uiSrv := &http.Server{Handler: uiMux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug)}
 	adminSrv := &http.Server{Handler: a.telemetry.Handler(), ReadHeaderTimeout: 5 * time.Second,

@@ -31,6 +31,9 @@ type UI struct {
 	Languages []string `yaml:"languages"`
 	// DefaultLanguage is shown at idle; it must be one of Languages.
 	DefaultLanguage string `yaml:"default_language"`
+	// WarningSound: the idle warning also sounds a short tone (for citizens who are not
+	// looking at the screen). Off by default: libraries are quiet places.
+	WarningSound bool `yaml:"warning_sound"`
 	// RequireShell: read no card until the kiosk shell (kiosk-ui) has confirmed a fresh
 	// browser since the last session (docs/security.md). Turn it off only to develop with a
 	// plain browser and no shell.

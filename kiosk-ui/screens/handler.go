@@ -3,6 +3,7 @@ package screens
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"path"
@@ -39,24 +40,44 @@ var contentTypes = map[string]string{
 	".ico":  "image/x-icon",
 }
 
-// languagesPath is the generated list of catalogs the page loads at start.
-const languagesPath = "i18n/languages.json"
+// languagesPath is the generated list of catalogs the page loads at start; settingsPath
+// the kiosk's other settings for the page.
+const (
+	languagesPath = "i18n/languages.json"
+	settingsPath  = "settings.json"
+)
+
+// Options are the kiosk's settings for the screens.
+type Options struct {
+	// Languages are offered when they have a catalog (all catalogs when empty), in this
+	// order; DefaultLanguage is shown first.
+	Languages       []string
+	DefaultLanguage string
+	// WarningSound: the idle warning also sounds a tone.
+	WarningSound bool
+}
 
 // Handler returns the handler that serves the web screens: "/" is index.html, every other
 // path is a file of the embedded assets. Only GET and HEAD are allowed. Every response,
-// errors included, carries the security headers. The page offers the languages of
-// languages that have a catalog (all of them when it is empty), def first shown.
-func Handler(languages []string, def string) http.Handler {
+// errors included, carries the security headers.
+func Handler(opts Options) http.Handler {
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic("screens: embedded assets missing: " + err.Error()) // a build error, not a runtime one
 	}
-	return &handler{files: sub, languages: languagesJSON(languages, def)}
+	settings, err := json.Marshal(struct {
+		WarningSound bool `json:"warningSound"`
+	}{opts.WarningSound})
+	if err != nil {
+		panic("screens: " + err.Error())
+	}
+	return &handler{files: sub, languages: languagesJSON(opts.Languages, opts.DefaultLanguage), settings: settings}
 }
 
 type handler struct {
 	files     fs.FS
 	languages []byte
+	settings  []byte
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -85,9 +106,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body []byte
-	if name == languagesPath {
+	switch name {
+	case languagesPath:
 		body = h.languages
-	} else {
+	case settingsPath:
+		body = h.settings
+	default:
 		b, err := fs.ReadFile(h.files, name)
 		if err != nil {
 			http.NotFound(w, r)

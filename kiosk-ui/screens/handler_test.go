@@ -14,7 +14,7 @@ import (
 func serve(t *testing.T, method, target string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	Handler(nil, "en").ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	Handler(Options{DefaultLanguage: "en"}).ServeHTTP(rec, httptest.NewRequest(method, target, nil))
 	return rec
 }
 
@@ -64,6 +64,7 @@ func TestHandlerServesFilesWithTypesAndHeaders(t *testing.T) {
 		{"/i18n/en.json", "application/json", `"language.name": "English"`},
 		{"/i18n/el.json", "application/json", "Ελληνικά"},
 		{"/i18n/languages.json", "application/json", `"languages":["el","en"]`},
+		{"/settings.json", "application/json", `{"warningSound":false}`},
 		{"/?x=1", "text/html; charset=utf-8", "<!doctype html>"},
 	}
 	for _, tc := range tests {

@@ -301,6 +301,31 @@ func TestIdleWarning(t *testing.T) {
 	k.waitJS(forgotten, "the page to forget the citizen")
 }
 
+// countTones makes the page count the oscillators it starts (two per tone).
+const countTones = `(() => { window.tones = 0; const make = AudioContext.prototype.createOscillator;
+	AudioContext.prototype.createOscillator = function () { window.tones++; return make.call(this); }; return ""; })()`
+
+// With ui.warning_sound the idle warning sounds when it opens and again in its last 10
+// seconds; without it, never.
+func TestWarningSound(t *testing.T) {
+	for _, sound := range []bool{false, true} {
+		a := newTestAgentWith(t, Options{DefaultLanguage: "en", WarningSound: sound})
+		k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+		sess := &sessionInfo{PortalURL: a.portal.URL(), EndsAt: msFromNow(10 * time.Minute), IdleTimeoutSec: 120}
+		a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"}, Session: sess})
+		k.waitPhase("session")
+		k.str(countTones)
+		a.Set(agentState{Phase: "session", Citizen: &citizenInfo{"Jane Citizen"}, Session: sess,
+			Warning: &warningInfo{EndsAt: msFromNow(12 * time.Second)}})
+		k.waitJS(`document.getElementById("idle-warning").open`, "the idle warning")
+		k.waitJS(`Number(document.getElementById("warning-count").textContent) <= 8`, "the warning's last seconds")
+		got := k.str(`String(window.tones)`)
+		if want := map[bool]string{false: "0", true: "4"}[sound]; got != want {
+			t.Errorf("warning_sound %v: %s oscillators started, want %s (two tones of two notes, or none)", sound, got, want)
+		}
+	}
+}
+
 func countLocked(a *testAgent, typ string) int {
 	n := 0
 	for _, m := range a.log {
@@ -335,8 +360,15 @@ func TestSessionFrame(t *testing.T) {
 	if a.portal.Hits("/escaped") != 0 || a.portal.Hits("/popup") != 0 {
 		t.Errorf("the portal escaped its frame: top navigations %d, popups %d", a.portal.Hits("/escaped"), a.portal.Hits("/popup"))
 	}
-	if got := k.str(`document.getElementById("session-time-value").textContent`); !strings.HasPrefix(got, "1:0") {
-		t.Errorf("time left %q, want about 1:00:59", got)
+	// One clock, and only when it matters: the session's time shows in its last 5 minutes.
+	if got := k.str(`document.getElementById("session-time").hidden + "|" + document.getElementById("session-time-value").textContent`); got != "true|" {
+		t.Errorf("an hour before the end the bar shows the session's time: hidden|text %q", got)
+	}
+	a.Update(func(s *agentState) { s.Session.EndsAt = msFromNow(4*time.Minute + 30*time.Second) })
+	k.waitJS(`!document.getElementById("session-time").hidden && document.getElementById("session-time-value").textContent.startsWith("4:")`, "the session's time in its last 5 minutes")
+	k.waitJS(`document.getElementById("announce-polite").textContent.includes("Time left 4:")`, "the time left announced when it appears")
+	if h, err := strconv.ParseFloat(k.str(`String(document.querySelector(".session-bar").getBoundingClientRect().height)`), 64); err != nil || h > 64 {
+		t.Errorf("the bar is %v px high at 1280 x 800 (%v), want at most 64", h, err)
 	}
 	if got := k.str(`document.querySelector(".session-bar").contains(document.getElementById("portal-frame")) ? "inside" : "outside"`); got != "outside" {
 		t.Error("the portal frame is inside the trusted bar")
@@ -346,7 +378,9 @@ func TestSessionFrame(t *testing.T) {
 	a.Update(func(s *agentState) { s.Session = &sessionInfo{PortalURL: a.URL() + "/", EndsAt: s.Session.EndsAt} })
 	k.waitJS(`!document.getElementById("portal-frame")`, "the same-origin portal refused")
 
-	// Larger text and high contrast, then End session.
+	// Larger text and high contrast (in the bar's panel), then End session.
+	k.click("#session-prefs")
+	k.waitJS(`!document.getElementById("session-prefs-panel").hidden && document.getElementById("session-prefs-panel").contains(document.getElementById("pref-large-text"))`, "the display panel")
 	k.click("#pref-large-text")
 	k.click("#pref-high-contrast")
 	k.waitJS(`document.documentElement.classList.contains("large-text") && document.documentElement.classList.contains("high-contrast")`, "the display toggles")

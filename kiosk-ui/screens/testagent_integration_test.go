@@ -101,6 +101,12 @@ type pageMessage struct {
 
 func newTestAgent(t testing.TB) *testAgent {
 	t.Helper()
+	return newTestAgentWith(t, Options{DefaultLanguage: "en"})
+}
+
+// newTestAgentWith serves the screens with the kiosk settings opts.
+func newTestAgentWith(t testing.TB, opts Options) *testAgent {
+	t.Helper()
 	tok := make([]byte, 32)
 	if _, err := rand.Read(tok); err != nil {
 		t.Fatal(err)
@@ -114,7 +120,7 @@ func newTestAgent(t testing.TB) *testAgent {
 	}
 	a.portal = newFakePortal(t)
 	mux := http.NewServeMux()
-	mux.Handle("/", Handler(nil, "en"))
+	mux.Handle("/", Handler(opts))
 	mux.HandleFunc("/ws", a.serveWS)
 	a.srv = httptest.NewServer(mux) // listens on 127.0.0.1 only
 	t.Cleanup(a.Close)

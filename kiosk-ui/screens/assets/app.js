@@ -17,6 +17,11 @@ const GOODBYE_REASONS = new Set(['card_removed', 'idle_timeout', 'ended', 'max_l
 const NO_CARD_ERRORS = new Set(['reader_missing', 'out_of_order']);
 const WAIT_SCREENS = new Set(['starting', 'reading', 'verifying', 'connecting', 'ending']);
 const SLOW_AFTER_MS = 10000;
+// The session's own clock is shown only when it matters: in its last minutes. During the
+// idle warning only the warning's countdown shows.
+const SESSION_TIME_SHOWN_MS = 5 * 60 * 1000;
+// With the warning sound on, tones sound when the warning opens and this long before it ends.
+const WARNING_TONE_LAST_MS = 10000;
 const ACTIVITY_INTERVAL_MS = 1000;
 const MAX_NAME_LENGTH = 120;
 // The portal runs scripts and forms and keeps its own cookies (its origin differs from the
@@ -34,6 +39,8 @@ let lastSeq = -1;
 let shownKey = ''; // phase and error code of the screen on show: focus moves when it changes
 let lastActivity = 0;
 let warningOpenedAt = 0;
+let settings = { warningSound: false };
+let timeShown = false; // the session's clock is on screen (it was announced when it appeared)
 const timers = { slow: 0, session: 0, warning: 0 };
 const prefs = { largeText: false, highContrast: false };
 // How long after the last Back a load may still be one of the Backs' pages rather than a new
@@ -59,6 +66,7 @@ async function main() {
   } catch {
     // Without catalogs the screens show their keys; the kiosk still works.
   }
+  settings = await loadSettings();
   token = takeToken();
   i18n.apply();
   buildLanguageButtons();
@@ -82,6 +90,17 @@ async function main() {
     },
   });
   link.start();
+}
+
+// loadSettings reads the kiosk's settings for the page; without them the defaults hold.
+async function loadSettings() {
+  try {
+    const resp = await fetch('settings.json', { cache: 'no-store', credentials: 'same-origin' });
+    const s = resp.ok ? await resp.json() : {};
+    return { warningSound: s && s.warningSound === true };
+  } catch {
+    return { warningSound: false };
+  }
 }
 
 function send(msg) {
@@ -130,6 +149,7 @@ function render(state) {
     removePortal();
     closeWarning();
     stopTimer('session');
+    closePrefsPanel();
   }
 
   let screen = phase;
@@ -253,7 +273,12 @@ function showSession(state) {
   const endsAt = state.session && Number.isFinite(state.session.endsAt) ? state.session.endsAt : null;
   stopTimer('session');
   const tick = () => {
-    $('session-time-value').textContent = endsAt === null ? '' : formatDuration(endsAt - Date.now());
+    const left = endsAt === null ? Infinity : endsAt - Date.now();
+    const show = left <= SESSION_TIME_SHOWN_MS && !$('idle-warning').open;
+    $('session-time-value').textContent = show ? formatDuration(left) : '';
+    $('session-time').hidden = !show;
+    if (show && !timeShown) announce(`${$('session-time-label').textContent} ${$('session-time-value').textContent}`, false);
+    timeShown = show;
   };
   tick();
   if (endsAt !== null) timers.session = setInterval(tick, 1000);
@@ -387,10 +412,21 @@ function openWarning(endsAt) {
   const dialog = $('idle-warning');
   stopTimer('warning');
   const tick = () => {
-    const n = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
+    const left = endsAt - Date.now();
+    const n = Math.max(0, Math.ceil(left / 1000));
     $('warning-body').textContent = i18n.plural('warning.body', n);
     $('warning-count').textContent = String(n);
+    if (lastToneFor !== endsAt && left <= WARNING_TONE_LAST_MS && left > 0) {
+      lastToneFor = endsAt;
+      tone();
+    }
   };
+  if (!dialog.open) {
+    $('session-time').hidden = true; // one clock: the warning's
+    timeShown = false;
+    closePrefsPanel();
+    tone();
+  }
   tick();
   timers.warning = setInterval(tick, 1000);
   if (!dialog.open) {
@@ -398,6 +434,31 @@ function openWarning(endsAt) {
     dialog.showModal();
     $('warning-stay').focus();
     announce(`${$('warning-title').textContent} ${$('warning-body').textContent}`, true);
+  }
+}
+
+// tone sounds a short, soft chime when the kiosk is configured for it (ui.warning_sound).
+let audio = null;
+let lastToneFor = 0; // the warning (its end) whose last seconds have sounded
+function tone() {
+  if (!settings.warningSound || typeof AudioContext !== 'function') return;
+  try {
+    audio = audio || new AudioContext();
+    const now = audio.currentTime;
+    for (const [i, freq] of [[0, 880], [1, 660]]) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.type = 'sine';
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, now + i * 0.25);
+      gain.gain.exponentialRampToValueAtTime(0.3, now + i * 0.25 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.25 + 0.22);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(now + i * 0.25);
+      osc.stop(now + i * 0.25 + 0.25);
+    }
+  } catch {
+    // No audio device: the warning still shows.
   }
 }
 
@@ -426,6 +487,9 @@ function wipe() {
   stopTimer('session');
   $('session-title').textContent = '';
   $('session-time-value').textContent = '';
+  $('session-time').hidden = true;
+  timeShown = false;
+  closePrefsPanel();
   resetPrefs();
 }
 
@@ -479,6 +543,26 @@ function resetPrefs() {
   setPref('highContrast', false);
 }
 
+// The session's display and language choices open in a panel over the portal, so the bar
+// stays one row.
+function prefsPanelOpen() {
+  return !$('session-prefs-panel').hidden;
+}
+
+function openPrefsPanel() {
+  $('session-prefs-panel').hidden = false;
+  $('session-prefs').setAttribute('aria-expanded', 'true');
+  const first = $('session-prefs-panel').querySelector('button');
+  if (first) first.focus();
+}
+
+function closePrefsPanel(refocus = false) {
+  const was = prefsPanelOpen();
+  $('session-prefs-panel').hidden = true;
+  $('session-prefs').setAttribute('aria-expanded', 'false');
+  if (was && refocus) $('session-prefs').focus();
+}
+
 // --- controls and activity --------------------------------------------------------------
 
 function wireControls() {
@@ -486,6 +570,13 @@ function wireControls() {
   on('pref-large-text', 'click', () => setPref('largeText', !prefs.largeText));
   on('pref-high-contrast', 'click', () => setPref('highContrast', !prefs.highContrast));
   on('session-end', 'click', () => send({ type: 'end_session' }));
+  on('session-prefs', 'click', () => (prefsPanelOpen() ? closePrefsPanel(true) : openPrefsPanel()));
+  on('session-prefs-panel', 'keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      ev.preventDefault();
+      closePrefsPanel(true);
+    }
+  });
   on('session-back', 'click', goBack);
   on('session-home', 'click', goHome);
   on('error-finish', 'click', () => send({ type: 'cancel' }));

@@ -77,9 +77,12 @@ func TestSessionEnd(t *testing.T) {
 		ui.Send("end_session", nil)
 		checkEnded(t, env, ui, card, home, c, "ended", wipes)
 
-		// The card left in: the attract screen returns after goodbye_after, and the same
-		// card does not start a visit again until it is taken out and put back.
-		ui.WaitPhase("idle", wait)
+		// The card left in: after goodbye_after the screen still asks for it (without the
+		// visit's reason), never the attract screen; the same card does not start a visit
+		// again until it is taken out and put back.
+		ui.WaitState("take your card, without the reason", wait, func(st kiosktest.State) bool {
+			return st.Phase == "goodbye" && st.Goodbye == nil
+		})
 		removals := strings.Count(env.AgentLog(), `"kind":"card removed"`)
 		remove()
 		waitLogCount(t, env, `"kind":"card removed"`, removals+1)

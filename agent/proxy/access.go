@@ -155,7 +155,7 @@ const refusalPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Not available</title></head>
 <body><main><h1>Not available</h1>
 <p>This address shows the council portal only in the kiosk's own window, during the citizen's session.</p>
-<p lang="el">Αυτή η διεύθυνση δείχνει την πύλη του δήμου μόνο στο παράθυρο του κιόσκι, κατά τη συνεδρία του πολίτη.</p>
+<p lang="el">Αυτή η διεύθυνση δείχνει την πύλη του δήμου μόνο στο παράθυρο του τερματικού, κατά τη συνεδρία του πολίτη.</p>
 </main></body></html>
 `
 

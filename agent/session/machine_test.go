@@ -445,8 +445,10 @@ func TestMachineIdleWarningThenTimeout(t *testing.T) {
 	if !r.met.has("session=idle_timeout") {
 		t.Error("outcome not counted")
 	}
-	// Goodbye with the card left in gives way to idle after goodbye_after.
+	// Goodbye with the card left in keeps asking for it after goodbye_after, without the reason.
 	r.clock.Advance(10 * time.Second)
+	r.wait("take your card, without the reason", func(s State) bool { return s.Phase == PhaseGoodbye && s.Goodbye == ReasonNone })
+	r.m.Send(CardRemoved{Reader: reader})
 	r.waitPhase(PhaseIdle)
 }
 

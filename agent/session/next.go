@@ -248,7 +248,10 @@ func (t *step) timerFired(in timerFired) {
 	case in.Timer == timerMaxLength && s.Phase == PhaseSession:
 		t.endSession(ReasonMaxLength)
 	case in.Timer == timerGoodbye && s.Phase == PhaseGoodbye:
-		t.idle()
+		// The card is still in (its removal would have ended goodbye): the screen keeps
+		// asking for it, without the visit's reason, until it is out. The attract screen
+		// would invite a card the reader cannot take.
+		s.Goodbye = ReasonNone
 	case in.Timer == timerShell:
 		t.shellTimedOut()
 	}

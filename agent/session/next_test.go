@@ -139,7 +139,7 @@ var transitions = map[Phase]map[string]Phase{
 		"reader_lost": PhaseOutOfOrder, "service_lost": PhaseOutOfOrder, "shutdown": PhaseEnding,
 	},
 	PhaseGoodbye: {
-		"card_removed": PhaseIdle, "goodbye_done": PhaseIdle,
+		"card_removed": PhaseIdle, "goodbye_done": PhaseGoodbye,
 		"reader_lost": PhaseOutOfOrder, "service_lost": PhaseOutOfOrder, "shutdown": PhaseEnding,
 	},
 	PhaseError: {
@@ -427,12 +427,18 @@ func TestGoodbye(t *testing.T) {
 	if s.Goodbye != ReasonEnded || s.gen[timerGoodbye] == 0 {
 		t.Fatalf("%+v", s)
 	}
-	// The card left in: after goodbye_after the attract screen returns.
+	// The card left in: after goodbye_after the screen still asks for the card (never the
+	// attract screen, which would invite a card the reader cannot take), without the reason.
 	s2, _ := run(t, s, fire(timerGoodbye, t0.Add(time.Hour)))
-	if s2.Phase != PhaseIdle || !s2.CardPresent {
-		t.Fatalf("%s %v", s2.Phase, s2.CardPresent)
+	if s2.Phase != PhaseGoodbye || !s2.CardPresent || s2.Goodbye != ReasonNone || s2.Visible().Goodbye != ReasonNone {
+		t.Fatalf("%s card %v reason %q", s2.Phase, s2.CardPresent, s2.Goodbye)
 	}
-	// That card must be taken out and put back to start again.
+	// However long it stays in.
+	s2, _ = run(t, s2, activity{At: t0.Add(2 * time.Hour)}, fire(timerGoodbye, t0.Add(3*time.Hour)))
+	if s2.Phase != PhaseGoodbye {
+		t.Fatalf("the card still in: %s", s2.Phase)
+	}
+	// Taken out: the attract screen, with nothing to wipe.
 	s3, fx := decide(s2, CardRemoved{Reader: reader})
 	if s3.Phase != PhaseIdle || count[wipe](fx) != 0 {
 		t.Fatalf("%s %v", s3.Phase, fx)

@@ -65,7 +65,7 @@ const (
 	timerIdleWarning timerID = iota // session: no activity for IdleTimeout-IdleWarning
 	timerIdleTimeout                // session: the warning's countdown ran out
 	timerMaxLength                  // session: MaxLength since it opened
-	timerGoodbye                    // goodbye: GoodbyeAfter with the card left in
+	timerGoodbye                    // goodbye: GoodbyeAfter with the card left in, then only "take your card"
 	// timerShell: the kiosk shell has ShellConfirm to confirm a wipe order (or to come back
 	// after it was lost). It is not one of the visit's timers: ending a visit leaves it armed.
 	timerShell
@@ -93,7 +93,7 @@ type Config struct {
 	IdleTimeout     time.Duration // no activity for this long ends a session
 	IdleWarning     time.Duration // the last part of IdleTimeout, shown as a countdown
 	MaxLength       time.Duration // any session ends after this long
-	GoodbyeAfter    time.Duration // "take your card" shows this long with the card left in
+	GoodbyeAfter    time.Duration // the visit's reason shows this long with the card left in; then only "take your card"
 	PINMin, PINMax  int           // PIN length in digits
 	Languages       []string      // languages the citizen may choose
 	DefaultLanguage string        // the language at idle

@@ -3,6 +3,7 @@ package screens
 import (
 	"encoding/json"
 	"io/fs"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -204,6 +205,45 @@ func TestPageKeysExist(t *testing.T) {
 		}
 		if n == 0 {
 			t.Errorf("%s: found no message keys; has the pattern changed?", file)
+		}
+	}
+}
+
+// glossary is the one word each language uses for the kiosk, and the words it must not
+// use instead: every screen and the proxy's refusal page (agent/proxy/access.go) say the
+// same thing.
+var glossary = map[string]struct {
+	term  string
+	avoid []string
+}{
+	"el": {"τερματικ", []string{"περίπτερ", "Περίπτερ", "κιόσκ", "Κιόσκ"}},
+}
+
+func TestOneTermForTheKiosk(t *testing.T) {
+	cats := loadCatalogs(t)
+	proxyPage, err := os.ReadFile("../../agent/proxy/access.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, g := range glossary {
+		var all []string
+		for key, m := range cats[lang] {
+			for _, s := range m.all() {
+				all = append(all, key+": "+s)
+			}
+		}
+		all = append(all, "agent/proxy/access.go: "+string(proxyPage))
+		used := false
+		for _, s := range all {
+			used = used || strings.Contains(s, g.term)
+			for _, bad := range g.avoid {
+				if strings.Contains(s, bad) {
+					t.Errorf("%s: %q says %q; the %s word for the kiosk is %q…", lang, s[:min(len(s), 60)], bad, lang, g.term)
+				}
+			}
+		}
+		if !used {
+			t.Errorf("%s: no screen uses %q", lang, g.term)
 		}
 	}
 }

@@ -176,7 +176,12 @@ function render(state) {
     case 'goodbye': {
       const reason = state.goodbye && state.goodbye.reason;
       $('goodbye-title').textContent = i18n.t(reason === 'card_removed' ? 'goodbye.titleCardOut' : 'goodbye.title');
-      $('goodbye-reason').textContent = goodbyeReason(state);
+      // Without a reason the visit is long over and only the card is left in the reader:
+      // the screen asks for it until it is out.
+      $('goodbye-reason').textContent = goodbyeReason(state) || i18n.t('goodbye.stillIn');
+      if (prev && prev.phase === 'goodbye' && prev.goodbye && prev.goodbye.reason && !reason) {
+        message = `${$('goodbye-title').textContent}. ${$('goodbye-reason').textContent}`;
+      }
       break;
     }
     case 'error':

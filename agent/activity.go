@@ -28,7 +28,7 @@ func newActivityThrottle(every time.Duration, send func()) *activityThrottle {
 
 // request is proxy.Config.OnRequest: safe for concurrent use, quick, never blocks on
 // another request.
-func (a *activityThrottle) request(r *http.Request) {
+func (a *activityThrottle) request(_ string, r *http.Request) {
 	if !citizenAction(r) {
 		return
 	}
@@ -47,9 +47,12 @@ func (a *activityThrottle) request(r *http.Request) {
 // portal's frame: a navigation (a link followed, a form submitted, a page reloaded).
 // Subresources and script requests (fetch, XHR, polling, event streams, websockets) are
 // not: a portal page that polls must not keep an abandoned session open for the next
-// person. A webview that sends no Fetch Metadata is judged by what it asks for: a
-// document.
+// person. Nor are the browser's speculative loads (prefetch, prerender): nobody asked for
+// them. A webview that sends no Fetch Metadata is judged by what it asks for: a document.
 func citizenAction(r *http.Request) bool {
+	if r.Header.Get("Sec-Purpose") != "" || r.Header.Get("Purpose") != "" {
+		return false
+	}
 	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
 		return mode == "navigate"
 	}

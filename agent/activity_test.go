@@ -23,7 +23,7 @@ func TestActivityThrottle(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 50 {
-				a.request(nav)
+				a.request("https://portal.example", nav)
 			}
 		})
 	}
@@ -43,7 +43,7 @@ func TestActivityThrottle(t *testing.T) {
 		{10*time.Second + time.Millisecond, 4},
 	} {
 		at(step.at)
-		a.request(nav)
+		a.request("https://portal.example", nav)
 		if got := sent.Load(); got != step.want {
 			t.Errorf("after a request at +%v: %d activities sent, want %d", step.at, got, step.want)
 		}
@@ -74,6 +74,8 @@ func TestCitizenAction(t *testing.T) {
 		{"no fetch metadata, document", map[string]string{"Accept": "text/html,application/xhtml+xml"}, true},
 		{"no fetch metadata, event stream", map[string]string{"Accept": "text/event-stream"}, false},
 		{"no fetch metadata, no accept", nil, false},
+		{"speculation-rules prefetch", map[string]string{"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Purpose": "prefetch"}, false},
+		{"link rel=prefetch", map[string]string{"Sec-Fetch-Mode": "navigate", "Purpose": "prefetch"}, false},
 	} {
 		r, _ := http.NewRequest("GET", "http://127.0.0.1:8471/", nil)
 		for k, v := range c.headers {

@@ -19,7 +19,9 @@ import (
 // whose TLS client signs with the card, probed once so that the one card signature and any
 // failure happen before the portal is shown.
 type portalOpener struct {
-	cfg proxy.Config // OnRequest is set per session
+	cfg proxy.Config // OnRequest and OnResponse are set per session
+	// signOut is portal.end_session_urls as compared (config.Portal.EndSessionTargets).
+	signOut []string
 	// signed counts card signatures for the metrics.
 	signed func(n int)
 }
@@ -44,6 +46,7 @@ func newPortalOpener(cfg *config.Config, roots *x509.CertPool, uiOrigin string, 
 			ResponseHeaderTimeout: cfg.Portal.ResponseHeaderTimeout,
 			Logger:                logger.With("component", "proxy"),
 		},
+		signOut: cfg.Portal.EndSessionTargets(),
 		signed: func(n int) {
 			for range n {
 				tel.CardSignature()
@@ -69,11 +72,12 @@ func (s portalSession) Close() error {
 // Open starts a proxy session whose TLS client presents cred, the card key the citizen's
 // PIN unlocked. Browsing the portal is activity the UI cannot see (input in another
 // origin's frame): the citizen's navigations are reported, at most every
-// portalActivityEvery.
-func (p *portalOpener) Open(ctx context.Context, cred session.Credential, activity func()) (session.PortalSession, error) {
+// portalActivityEvery, and their sign-out in the portal ends the session.
+func (p *portalOpener) Open(ctx context.Context, cred session.Credential, events session.PortalEvents) (session.PortalSession, error) {
 	cert := tls.Certificate{Certificate: [][]byte{cred.Certificate.Raw}, PrivateKey: cred.Signer, Leaf: cred.Certificate}
 	cfg := p.cfg
-	cfg.OnRequest = newActivityThrottle(portalActivityEvery, activity).request
+	cfg.OnRequest = newActivityThrottle(portalActivityEvery, events.Activity).request
+	cfg.OnResponse = newSignOutWatch(p.signOut, events.EndSession).response
 	s, err := proxy.Start(ctx, cfg, cert)
 	if err != nil {
 		return nil, fmt.Errorf("start the portal proxy: %w", err)

@@ -49,6 +49,10 @@ type Portal struct {
 	Home string `yaml:"home"`
 	// Origins are further https origins the portal needs (an SSO host, a static host).
 	Origins []string `yaml:"origins"`
+	// EndSessionURLs are the portal's own sign-out addresses (https, on Home's origin or one
+	// of Origins; the path is compared, not the query): when the citizen's browser has opened
+	// one, the kiosk session ends as with End session.
+	EndSessionURLs []string `yaml:"end_session_urls"`
 	// CAFile is a PEM bundle of the CAs that may sign the portal's certificates.
 	CAFile string `yaml:"ca_file"`
 	// ListenHost is the loopback address the proxy's ports bind.
@@ -117,6 +121,7 @@ func Default() *Config {
 		Portal: Portal{
 			Home:                  "https://portal.council.example/",
 			Origins:               []string{},
+			EndSessionURLs:        []string{},
 			CAFile:                "/etc/smartpath/portal-ca.pem",
 			ListenHost:            "127.0.0.1",
 			FirstPort:             8471,

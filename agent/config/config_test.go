@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad url", caLine + "  home: \"https://%zz\"\n", 3, "portal.home", "not a URL"},
 		{"origin with path", caLine + "  origins: [https://sso.example/login]\n", 3, "portal.origins[0]", "not a bare origin"},
 		{"origin http", caLine + "  origins:\n    - http://sso.example\n", 3, "portal.origins[0]", "not an https URL"},
+		{"sign-out on another site", caLine + "  home: https://p.example/x\n  end_session_urls: [https://other.example/logout]\n", 4, "portal.end_session_urls[0]", "https://other.example is not a portal origin"},
+		{"sign-out with a query", caLine + "  home: https://p.example/x\n  end_session_urls: [\"https://p.example/logout?x=1\"]\n", 4, "portal.end_session_urls[0]", "the query is not compared"},
+		{"sign-out over http", caLine + "  end_session_urls: [http://p.example/logout]\n", 3, "portal.end_session_urls[0]", "not an https URL"},
 		{"origin dup of home", caLine + "  home: https://p.example/x\n  origins: [\"https://P.example:443\"]\n", 4, "portal.origins[0]", "already served for portal.home"},
 		{"missing CA", "portal:\n  ca_file: /nonexistent/x.pem\n", 2, "portal.ca_file", "open /nonexistent/x.pem: no such file or directory; set it to the council's CA bundle"},
 		{"default CA missing", "portal:\n  home: https://p.example/\n", 1, "portal.ca_file", "portal-ca.pem"},
@@ -265,5 +269,16 @@ func TestExampleMatchesDefaults(t *testing.T) {
 	want.Portal.CAFile = ca
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("example differs from Default():\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+// The sign-out addresses are compared as the proxy names a portal origin: lower-case host,
+// no :443, the path only.
+func TestEndSessionTargets(t *testing.T) {
+	p := Portal{EndSessionURLs: []string{"https://Portal.Example:443/logout", "https://sso.example:8443/signout", "https://portal.example"}}
+	got := p.EndSessionTargets()
+	want := []string{"https://portal.example/logout", "https://sso.example:8443/signout", "https://portal.example/"}
+	if !slices.Equal(got, want) {
+		t.Errorf("EndSessionTargets = %q, want %q", got, want)
 	}
 }

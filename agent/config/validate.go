@@ -104,6 +104,19 @@ func validatePortal(name string, p *Portal, d *decoder, ports portClaims) {
 		}
 		origins[originOf(u)] = key
 	}
+	for i, raw := range p.EndSessionURLs {
+		key := fmt.Sprintf("portal.end_session_urls[%d]", i)
+		u, err := httpsURL(raw, true)
+		switch {
+		case err != nil:
+			d.add(d.line("portal.end_session_urls"), key, err, "write the portal's sign-out address, e.g. https://portal.council.example/logout")
+		case origins[originOf(u)] == "":
+			d.addf(d.line("portal.end_session_urls"), key, "use an address on portal.home's origin or one of portal.origins",
+				"%s is not a portal origin", originOf(u))
+		case u.RawQuery != "":
+			d.addf(d.line("portal.end_session_urls"), key, "write the path only: the query is not compared", "%q has a query", raw)
+		}
+	}
 	if err := checkCAFile(name, &p.CAFile); err != nil {
 		d.add(d.line("portal.ca_file"), "portal.ca_file", err, "set it to the council's CA bundle (PEM)")
 	}
@@ -244,6 +257,23 @@ func httpsURL(s string, path bool) (*url.URL, error) {
 		}
 	}
 	return u, nil
+}
+
+// EndSessionTargets are portal.end_session_urls as the agent compares them with the
+// requests it forwards: origin (https://host[:port], the port only when not 443, the host in
+// lower case) followed by the path. The configuration must have been checked.
+func (p *Portal) EndSessionTargets() []string {
+	var out []string
+	for _, raw := range p.EndSessionURLs {
+		if u, err := httpsURL(raw, true); err == nil {
+			path := u.Path
+			if path == "" {
+				path = "/"
+			}
+			out = append(out, originOf(u)+path)
+		}
+	}
+	return out
 }
 
 func originOf(u *url.URL) string {

@@ -59,7 +59,7 @@ func TestRequestsWithoutCookieAreRefused(t *testing.T) {
 	cd := c.ca.card(t, "p256", "Jane Citizen")
 	cfg := c.config()
 	var onRequest atomic.Int32
-	cfg.OnRequest = func(*http.Request) { onRequest.Add(1) }
+	cfg.OnRequest = func(string, *http.Request) { onRequest.Add(1) }
 	s := startSession(t, cfg, cd.cert)
 	stranger := strangerClient(t)
 	portal, sso, static := s.LocalURL(c.portal.url), s.LocalURL(c.sso.url), s.LocalURL(c.static.url)

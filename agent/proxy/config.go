@@ -45,10 +45,16 @@ type Config struct {
 	// Default: discard.
 	Logger *slog.Logger
 	// OnRequest, when set, is called once for every request the proxy admits, before it is
-	// forwarded. The agent counts some of these as the citizen's activity (the kiosk UI cannot
-	// see input inside the portal's frame). It runs on the request's goroutine: it must be
-	// quick, must not block and must not keep r.
-	OnRequest func(r *http.Request)
+	// forwarded, with the portal origin it goes to (https://host[:port], the port only when
+	// not 443) and the request (its URL is the path and query on that origin). The agent
+	// counts some of these as the citizen's activity (the kiosk UI cannot see input inside
+	// the portal's frame). It runs on the request's goroutine: it must be quick, must not
+	// block and must not keep r.
+	OnRequest func(portalOrigin string, r *http.Request)
+	// OnResponse, when set, is called like OnRequest once the portal's answer to the request
+	// has been passed on (or the proxy answered with an error), with the status sent. The
+	// agent ends the session when the citizen has signed out in the portal.
+	OnResponse func(portalOrigin string, r *http.Request, status int)
 
 	// dialAddr, when set (tests only), maps an upstream "host:port" to the address dialled,
 	// so tests can give loopback servers real-looking host names.

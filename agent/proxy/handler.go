@@ -48,9 +48,12 @@ func (s *Session) handler(o *origin) http.Handler {
 			http.Error(rec, http.StatusText(code)+": "+why, code)
 		} else if s.guard(o, rec, r) {
 			if s.cfg.OnRequest != nil {
-				s.cfg.OnRequest(r)
+				s.cfg.OnRequest(o.upOrigin, r)
 			}
 			rp.ServeHTTP(rec, r)
+			if s.cfg.OnResponse != nil {
+				s.cfg.OnResponse(o.upOrigin, r, rec.status())
+			}
 		}
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.LogAttrs(r.Context(), slog.LevelDebug, "portal proxy request",

@@ -59,12 +59,21 @@ type Card interface {
 // Portal opens the citizen's portal session.
 type Portal interface {
 	// Open prepares a fresh portal session whose TLS client signs with cred (behind the
-	// loopback proxy) and checks that the portal answers. The session calls activity (from
-	// any goroutine, and it must not block) when the citizen's browser uses the portal: input
-	// in the portal's frame that the kiosk UI cannot see. An error classified with [Fail] as
-	// portal_untrusted or client_cert_refused shows that screen; any other is
-	// portal_unavailable.
-	Open(ctx context.Context, cred Credential, activity func()) (PortalSession, error)
+	// loopback proxy) and checks that the portal answers. The session reports to events
+	// what the citizen does in the portal's frame, which the kiosk UI cannot see. An error
+	// classified with [Fail] as portal_untrusted or client_cert_refused shows that screen;
+	// any other is portal_unavailable.
+	Open(ctx context.Context, cred Credential, events PortalEvents) (PortalSession, error)
+}
+
+// PortalEvents is what a portal session reports; the [Machine] implements it. Both methods
+// may be called from any goroutine and return at once.
+type PortalEvents interface {
+	// Activity: the citizen used the portal (a page opened, a form sent).
+	Activity()
+	// EndSession: the citizen signed out in the portal (portal.end_session_urls); the kiosk
+	// session ends as with End session.
+	EndSession()
 }
 
 // PortalSession is one open portal session.

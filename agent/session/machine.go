@@ -425,7 +425,7 @@ func (m *Machine) connect(e connect) {
 		return
 	}
 	m.startOp(func(ctx context.Context) {
-		sess, err := portal.Open(ctx, *cred, m.Activity)
+		sess, err := portal.Open(ctx, *cred, m)
 		if err != nil {
 			code := codeOf(err, ErrCodePortalUnavailable)
 			log.Warn("session: portal session failed", "code", code, "err", err)

@@ -114,7 +114,7 @@ func (s *fakeSession) Close() error {
 }
 func (s *fakeSession) closes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.closed }
 
-func (p *fakePortal) Open(ctx context.Context, cred Credential, activity func()) (PortalSession, error) {
+func (p *fakePortal) Open(ctx context.Context, cred Credential, events PortalEvents) (PortalSession, error) {
 	if p.gate != nil {
 		<-p.gate
 	}

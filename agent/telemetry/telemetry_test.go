@@ -180,7 +180,7 @@ type urlPortal struct{ url string }
 
 type urlSession struct{ url string }
 
-func (p urlPortal) Open(context.Context, session.Credential, func()) (session.PortalSession, error) {
+func (p urlPortal) Open(context.Context, session.Credential, session.PortalEvents) (session.PortalSession, error) {
 	return urlSession{p.url}, nil
 }
 func (s urlSession) HomeURL() string { return s.url }

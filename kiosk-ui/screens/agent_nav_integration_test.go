@@ -116,3 +116,45 @@ func TestRealAgentBackHomeAndAttachment(t *testing.T) {
 	}
 	k.NoErrors()
 }
+
+// The portal's own Sign out (portal.end_session_urls) ends the kiosk session as End session
+// does: the bar stops saying who is signed in, the clock stops, the frame goes, the card is
+// logged out and the screen asks for the card. A portal page that merely fetches its sign-out
+// address (a script, not the citizen) ends nothing.
+func TestRealAgentPortalSignOutEndsTheSession(t *testing.T) {
+	env, k := startReal(t, kiosktest.Options{})
+	env.Insert(t, env.NewCard(t, citizen, "C-1001", vcard.AlgP256))
+	k.WaitPhase("pin")
+	tapPIN(k, vcard.DefaultPIN)
+	k.WaitPhase("session")
+	waitPortalGreets(t, k, citizen)
+
+	// The portal's script posting to its sign-out address is not the citizen signing out.
+	inPortal[string](t, k.Context(), `(() => { fetch("/logout", {method: "POST", body: new URLSearchParams({csrf: "x"})}); return ""; })()`)
+	clickPortalLink(t, k, "Documents") // a navigation after the fetch: the session goes on
+	if got := k.Str(`document.body.dataset.phase`); got != "session" {
+		t.Fatalf("after the portal's script fetched /logout the kiosk is in %s, want session", got)
+	}
+
+	xy := inPortal[[]float64](t, k.Context(), `(() => {
+		const b = document.querySelector("form.signout button");
+		if (!b) return [];
+		const r = b.getBoundingClientRect();
+		return [r.x + r.width / 2, r.y + r.height / 2];
+	})()`)
+	if len(xy) != 2 {
+		t.Fatal("the portal page has no Sign out button")
+	}
+	frame := screensRect(t, k, "portal-frame")
+	k.Run(chromedp.MouseClickXY(frame[0]+xy[0], frame[1]+xy[1]))
+	k.WaitPhase("goodbye")
+	k.WaitJS(`document.getElementById("session-title").textContent === "" && !document.getElementById("portal-frame")`,
+		"the bar and the frame forget the citizen")
+	if got, want := k.Str(`document.getElementById("goodbye-reason").textContent`), screens.Msg(t, "en", "goodbye.reason.ended", nil); got != want {
+		t.Errorf("goodbye reason %q, want %q (as End session)", got, want)
+	}
+	if !strings.Contains(env.AgentLog(), `"reason":"ended"`) {
+		t.Error("the agent did not wipe the session with reason ended")
+	}
+	k.NoErrors()
+}

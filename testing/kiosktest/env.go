@@ -92,6 +92,7 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.Admin.Listen = "127.0.0.1:0"
 	cfg.Portal.Home = urls.Home()
 	cfg.Portal.Origins = []string{urls.SSO, urls.Static}
+	cfg.Portal.EndSessionURLs = []string{urls.Portal + "/logout"} // the demo portal's Sign out
 	cfg.Portal.CAFile = caFile
 	cfg.Portal.FirstPort = 0
 	cfg.Portal.ConnectTimeout = 5 * time.Second

@@ -52,6 +52,7 @@ ui:
 portal:
   home: https://localhost:9443/
   origins: [https://localhost:9444, https://localhost:9445]
+  end_session_urls: [https://localhost:9443/logout]
   ca_file: $state/pki/council-ca-bundle.pem
 session:
   idle_timeout: 2m

@@ -60,6 +60,13 @@ type portalSession struct {
 	signed func(n int)
 }
 
+// SetDisplay passes the citizen's display choice to the proxy: the language for
+// Accept-Language and high contrast for the portal's pages (larger text is the UI's zoom of
+// the frame).
+func (s portalSession) SetDisplay(d session.Display) {
+	s.Session.SetDisplay(proxy.Display{Lang: d.Lang, HighContrast: d.HighContrast})
+}
+
 // Close ends the proxy session and reports how many card signatures it cost.
 func (s portalSession) Close() error {
 	err := s.Session.Close()

@@ -166,6 +166,10 @@ func (s *Session) guard(o *origin, w http.ResponseWriter, r *http.Request) bool 
 	reason := "no access cookie"
 	if strings.HasPrefix(r.URL.Path, reservedPrefix) {
 		reason = "reserved path"
+		if r.URL.Path == contrastPath && s.access.hasCookie(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			serveContrast(w, r)
+			return false
+		}
 		if strings.HasPrefix(r.URL.Path, enterPrefix) {
 			reason = "enter URL not valid"
 			switch {

@@ -105,6 +105,9 @@ func (s *Session) rewriteRequest(o *origin, pr *httputil.ProxyRequest) {
 	for _, c := range s.jar.cookies(out.URL) {
 		out.AddCookie(c)
 	}
+	if d := s.currentDisplay(); d.Lang != "" {
+		h.Set("Accept-Language", d.Lang) // the citizen's choice, not the webview's default
+	}
 	if v := h.Get("Origin"); v != "" {
 		if up, ok := s.origins.originToUpstream(v); ok {
 			h.Set("Origin", up)
@@ -264,6 +267,9 @@ func (s *Session) rewriteBody(resp *http.Response) error {
 		}
 	}
 	body, changed := s.origins.rewriteBody(plain)
+	if mt != "text/css" && s.currentDisplay().HighContrast {
+		body, changed = withContrast(body), true
+	}
 	if !changed && enc == "gzip" {
 		body = raw
 	} else {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,7 @@ type Session struct {
 	jar     *sessionJar
 	access  *access
 	toUp    *strings.Replacer // local → upstream in query strings and forms
+	display atomic.Pointer[Display]
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc

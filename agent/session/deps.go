@@ -81,6 +81,10 @@ type PortalSession interface {
 	// HomeURL is the portal home page through the proxy, entered with the session's one
 	// secret (http://127.0.0.1:8471/__smartpath/enter/<secret>/). It must never be logged.
 	HomeURL() string
+	// SetDisplay makes the portal follow the citizen's display choice from its next
+	// request on (the language as Accept-Language, a high-contrast style sheet). It returns
+	// at once.
+	SetDisplay(Display)
 	// Close drops everything of the session: connections, TLS session cache, cookies.
 	Close() error
 }

@@ -74,6 +74,9 @@ type activity struct{ At time.Time }
 // Language: the citizen chose a language.
 type Language struct{ Lang string }
 
+// displayChoice: the citizen chose larger text or high contrast (or neither).
+type displayChoice struct{ LargeText, HighContrast bool }
+
 // timerFired: timer Timer of generation Gen ran out at At.
 type timerFired struct {
 	Timer timerID
@@ -124,6 +127,7 @@ func (cancel) isInput()          {}
 func (endSession) isInput()      {}
 func (activity) isInput()        {}
 func (Language) isInput()        {}
+func (displayChoice) isInput()   {}
 func (timerFired) isInput()      {}
 func (wipeDone) isInput()        {}
 func (ReaderLost) isInput()      {}

@@ -181,11 +181,14 @@ func (m *Machine) SubmitPIN(pin []byte) {
 	}
 }
 
-// cancel, EndSession, Activity and SetLanguage send the UI's messages.
+// cancel, EndSession, Activity, SetLanguage and SetDisplay send the UI's messages.
 func (m *Machine) Cancel()                 { m.Send(cancel{}) }
 func (m *Machine) EndSession()             { m.Send(endSession{}) }
 func (m *Machine) Activity()               { m.Send(activity{At: m.clock.Now()}) }
 func (m *Machine) SetLanguage(lang string) { m.Send(Language{Lang: lang}) }
+func (m *Machine) SetDisplay(largeText, highContrast bool) {
+	m.Send(displayChoice{LargeText: largeText, HighContrast: highContrast})
+}
 
 // shellConnected, ShellLost and ShellWiped report the kiosk shell's channel (see Shell).
 func (m *Machine) ShellConnected(conn uint64)  { m.Send(shellConnected{Conn: conn}) }
@@ -277,6 +280,9 @@ func (m *Machine) handleResult(r result) {
 		m.handleVerified(in, r.cred)
 	case connectOK:
 		accepted := m.state.Phase == PhaseConnecting && m.state.op == in.Op
+		if accepted {
+			r.sess.SetDisplay(m.state.Display()) // before the UI is told to show the portal
+		}
 		m.handle(in)
 		if accepted && m.state.Phase == PhaseSession {
 			m.portal = r.sess
@@ -301,6 +307,9 @@ func (m *Machine) handle(in Input) {
 	prev := m.state
 	next, fx := decide(prev, in)
 	m.state = next
+	if m.portal != nil && next.Display() != prev.Display() {
+		m.portal.SetDisplay(next.Display())
+	}
 	m.observe(prev, next, in)
 	wiped := false
 	for _, e := range fx {

@@ -101,8 +101,21 @@ type fakePortal struct {
 }
 
 type fakeSession struct {
-	mu     sync.Mutex
-	closed int
+	mu       sync.Mutex
+	closed   int
+	displays []Display
+}
+
+func (s *fakeSession) SetDisplay(d Display) {
+	s.mu.Lock()
+	s.displays = append(s.displays, d)
+	s.mu.Unlock()
+}
+
+func (s *fakeSession) shown() []Display {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Display(nil), s.displays...)
 }
 
 func (s *fakeSession) HomeURL() string { return "http://127.0.0.1:8471/" }
@@ -660,5 +673,35 @@ func TestMachinePortalGetsTheVerifiedCredential(t *testing.T) {
 	}
 	if creds[0].Certificate == creds[1].Certificate {
 		t.Error("two visits shared one credential")
+	}
+}
+
+// The portal session follows the citizen's display choice: the one made before it opened
+// (set before the UI is told to show the portal) and every change during it; at idle the
+// choice is gone.
+func TestMachinePortalFollowsTheDisplay(t *testing.T) {
+	card, portal := okCard(), &fakePortal{}
+	r := newRig(t, card, portal)
+	r.m.Send(CardInserted{Reader: reader})
+	r.waitPhase(PhasePIN)
+	r.m.SetLanguage("el")
+	r.m.SetDisplay(true, false)
+	r.wait("the display choice", func(s State) bool { return s.Lang == "el" && s.LargeText && s.Visible().LargeText })
+	r.m.SubmitPIN([]byte("123456"))
+	r.waitPhase(PhaseSession)
+	sess := portal.session(0)
+	if got := sess.shown(); len(got) != 1 || got[0] != (Display{Lang: "el", LargeText: true}) {
+		t.Fatalf("portal display at open %+v, want el with larger text", got)
+	}
+	r.m.SetDisplay(true, true)
+	r.wait("high contrast", func(s State) bool { return s.HighContrast })
+	waitfor.Until(t, waitfor.Timeout, "the portal told of high contrast", func() bool {
+		got := sess.shown()
+		return len(got) == 2 && got[1] == Display{Lang: "el", LargeText: true, HighContrast: true}
+	})
+	r.m.Send(CardRemoved{Reader: reader})
+	s := r.waitPhase(PhaseIdle)
+	if s.LargeText || s.HighContrast || s.Lang != "en" {
+		t.Errorf("idle keeps the last citizen's display: %+v", s.Display())
 	}
 }

@@ -73,6 +73,8 @@ func (t *step) apply(in Input) {
 		if slices.Contains(s.Config.Languages, in.Lang) {
 			s.Lang = in.Lang
 		}
+	case displayChoice:
+		s.LargeText, s.HighContrast = in.LargeText, in.HighContrast
 	case timerFired:
 		t.timerFired(in)
 	case wipeDone:
@@ -478,6 +480,7 @@ func (t *step) idle() {
 	s.op, s.handle = 0, 0
 	s.Phase = PhaseIdle
 	s.Lang = s.Config.DefaultLanguage
+	s.LargeText, s.HighContrast = false, false
 	t.forget()
 	s.Error = ErrCodeNone
 	s.Goodbye = ReasonNone

@@ -119,6 +119,9 @@ type PINState struct {
 type State struct {
 	Phase Phase
 	Lang  string // the citizen's language; the default again at idle
+	// LargeText and HighContrast are the citizen's display choices, for the screens and the
+	// portal alike; off again at idle.
+	LargeText, HighContrast bool
 
 	ServiceUp     bool // PC/SC is answering
 	ReaderPresent bool // a usable reader is connected
@@ -154,6 +157,18 @@ type State struct {
 	// shellConn is the connection ShellUp refers to; shellGen the wipe order it must
 	// confirm (0: none outstanding).
 	shellConn, shellGen uint64
+}
+
+// Display is how the citizen wants the screens and the portal shown: the portal session
+// follows it (Accept-Language, a high-contrast style sheet), the UI zooms the portal's frame.
+type Display struct {
+	Lang                    string
+	LargeText, HighContrast bool
+}
+
+// Display is the citizen's current display choice.
+func (s State) Display() Display {
+	return Display{Lang: s.Lang, LargeText: s.LargeText, HighContrast: s.HighContrast}
 }
 
 // newState is the state a Machine starts in.

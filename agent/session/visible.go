@@ -8,6 +8,8 @@ import "time"
 type View struct {
 	Phase Phase
 	Lang  string
+	// LargeText and HighContrast are the citizen's display choices, in every phase.
+	LargeText, HighContrast bool
 	// PIN is set in PhasePIN and PhaseVerifying.
 	PIN    PINState
 	HasPIN bool
@@ -29,7 +31,7 @@ type View struct {
 
 // Visible returns what of s the kiosk UI may see.
 func (s State) Visible() View {
-	v := View{Phase: s.Phase, Lang: s.Lang}
+	v := View{Phase: s.Phase, Lang: s.Lang, LargeText: s.LargeText, HighContrast: s.HighContrast}
 	switch s.Phase {
 	case PhasePIN, PhaseVerifying:
 		v.PIN, v.HasPIN = s.PIN, true

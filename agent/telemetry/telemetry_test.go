@@ -184,4 +184,5 @@ func (p urlPortal) Open(context.Context, session.Credential, session.PortalEvent
 	return urlSession{p.url}, nil
 }
 func (s urlSession) HomeURL() string { return s.url }
+func (urlSession) SetDisplay(session.Display) {}
 func (urlSession) Close() error      { return nil }

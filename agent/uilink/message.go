@@ -21,6 +21,7 @@ const (
 	TypeEndSession = "end_session"
 	TypeActivity   = "activity"
 	TypeLanguage   = "language"
+	TypeDisplay    = "display"
 )
 
 // maxPINDigits bounds the pin field; the machine enforces the configured length.
@@ -30,6 +31,8 @@ const maxPINDigits = 16
 type Message struct {
 	Type string // one of the Type constants
 	Lang string // TypeLanguage
+	// LargeText and HighContrast are the citizen's display choice (TypeDisplay).
+	LargeText, HighContrast bool
 	// PIN is the digits of a TypePIN message. The server zeroes it when the handler returns:
 	// a handler that needs it later must copy it (session.Machine.SubmitPIN does).
 	PIN []byte
@@ -37,8 +40,11 @@ type Message struct {
 
 // String never shows the PIN.
 func (m Message) String() string {
-	if m.Type == TypeLanguage {
+	switch m.Type {
+	case TypeLanguage:
 		return fmt.Sprintf("language %q", m.Lang)
+	case TypeDisplay:
+		return fmt.Sprintf("display large_text=%v high_contrast=%v", m.LargeText, m.HighContrast)
 	}
 	return m.Type
 }
@@ -50,6 +56,7 @@ var allowed = map[string][]string{
 	TypeEndSession: nil,
 	TypeActivity:   nil,
 	TypeLanguage:   {"lang"},
+	TypeDisplay:    {"large_text", "high_contrast"},
 }
 
 // badMessage is why a message was refused; Detail goes back to the UI and into logs, so it
@@ -93,10 +100,12 @@ func (p *pinField) UnmarshalJSON(raw []byte) error {
 }
 
 type wireIn struct {
-	V    json.RawMessage `json:"v"`
-	Type string          `json:"type"`
-	Lang string          `json:"lang"`
-	PIN  pinField        `json:"pin"`
+	V            json.RawMessage `json:"v"`
+	Type         string          `json:"type"`
+	Lang         string          `json:"lang"`
+	PIN          pinField        `json:"pin"`
+	LargeText    *bool           `json:"large_text"`
+	HighContrast *bool           `json:"high_contrast"`
 }
 
 // decode parses one UI message strictly. The caller zeroes data afterwards.
@@ -156,6 +165,11 @@ func check(keys map[string]skipValue, w *wireIn) (Message, error) {
 			}
 		}
 		return Message{Type: TypeLanguage, Lang: w.Lang}, nil
+	case TypeDisplay:
+		if w.LargeText == nil || w.HighContrast == nil {
+			return Message{}, &badMessage{"display needs large_text and high_contrast, both true or false"}
+		}
+		return Message{Type: TypeDisplay, LargeText: *w.LargeText, HighContrast: *w.HighContrast}, nil
 	}
 	return Message{Type: w.Type}, nil
 }
@@ -182,6 +196,7 @@ type stateMsg struct {
 	Seq     uint64       `json:"seq"`
 	Phase   string       `json:"phase"`
 	Lang    string       `json:"lang"`
+	Display displayView  `json:"display"`
 	PIN     *pinView     `json:"pin"`
 	Citizen *citizenView `json:"citizen"`
 	Session *sessionView `json:"session"`
@@ -195,6 +210,11 @@ type pinView struct {
 	Max       int  `json:"max"`
 	TriesLeft *int `json:"triesLeft"`
 	Wrong     bool `json:"wrong"`
+}
+
+type displayView struct {
+	LargeText    bool `json:"largeText"`
+	HighContrast bool `json:"highContrast"`
 }
 
 type citizenView struct {
@@ -232,7 +252,8 @@ func unixMilli(t time.Time) int64 { return t.UnixMilli() }
 // the phases docs/ui-protocol.md gives it.
 func stateMessage(s session.State, seq uint64) stateMsg {
 	v := s.Visible()
-	m := stateMsg{V: Version, Type: "state", Seq: seq, Phase: string(v.Phase), Lang: v.Lang}
+	m := stateMsg{V: Version, Type: "state", Seq: seq, Phase: string(v.Phase), Lang: v.Lang,
+		Display: displayView{LargeText: v.LargeText, HighContrast: v.HighContrast}}
 	if v.HasPIN {
 		p := &pinView{Min: v.PIN.Min, Max: v.PIN.Max, Wrong: v.PIN.Wrong}
 		if v.PIN.TriesLeft >= 0 {

@@ -492,6 +492,7 @@ type Controller interface {
 	EndSession()
 	Activity()
 	SetLanguage(lang string)
+	SetDisplay(largeText, highContrast bool)
 }
 
 // Dispatch returns an Options.Handler that forwards each message to c.
@@ -508,6 +509,8 @@ func Dispatch(c Controller) func(context.Context, Message) {
 			c.Activity()
 		case TypeLanguage:
 			c.SetLanguage(m.Lang)
+		case TypeDisplay:
+			c.SetDisplay(m.LargeText, m.HighContrast)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -382,10 +383,10 @@ func TestDispatch(t *testing.T) {
 	c := &fakeController{calls: &calls}
 	h := Dispatch(c)
 	for _, m := range []Message{{Type: TypePIN, PIN: []byte("123456")}, {Type: TypeCancel}, {Type: TypeEndSession},
-		{Type: TypeActivity}, {Type: TypeLanguage, Lang: "el"}} {
+		{Type: TypeActivity}, {Type: TypeLanguage, Lang: "el"}, {Type: TypeDisplay, LargeText: true}} {
 		h(context.Background(), m)
 	}
-	if got := strings.Join(calls, ","); got != "pin:123456,cancel,end,activity,lang:el" {
+	if got := strings.Join(calls, ","); got != "pin:123456,cancel,end,activity,lang:el,display:true,false" {
 		t.Errorf("calls %s", got)
 	}
 }
@@ -397,6 +398,9 @@ func (f *fakeController) Cancel()              { *f.calls = append(*f.calls, "ca
 func (f *fakeController) EndSession()          { *f.calls = append(*f.calls, "end") }
 func (f *fakeController) Activity()            { *f.calls = append(*f.calls, "activity") }
 func (f *fakeController) SetLanguage(l string) { *f.calls = append(*f.calls, "lang:"+l) }
+func (f *fakeController) SetDisplay(large, contrast bool) {
+	*f.calls = append(*f.calls, fmt.Sprintf("display:%v,%v", large, contrast))
+}
 
 var _ Controller = (*session.Machine)(nil)
 

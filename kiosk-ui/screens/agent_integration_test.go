@@ -103,10 +103,15 @@ func portalText(ctx context.Context) (string, error) {
 	return evalInPortal[string](ctx, `document.body ? document.body.innerText : ""`)
 }
 
-// waitPortalGreets waits until the portal shown in the frame greets the citizen.
+// portalGreeting is how the demo portal greets a citizen in each language (it follows the
+// kiosk's language through Accept-Language).
+var portalGreeting = map[string]string{"en": "Welcome, ", "el": "Καλώς ήρθατε, "}
+
+// waitPortalGreets waits until the portal shown in the frame greets the citizen, in the
+// kiosk's language.
 func waitPortalGreets(t *testing.T, k screens.Kiosk, name string) {
 	t.Helper()
-	want := "Welcome, " + name
+	want := portalGreeting[k.Str(`document.documentElement.lang`)] + name
 	deadline := time.Now().Add(realWait)
 	var last string
 	var err error
@@ -222,6 +227,8 @@ func TestRealAgentKeyboardOnly(t *testing.T) {
 	k.WaitJS(`document.activeElement.id === "session-title"`, "focus on the session bar's heading")
 	k.Keys(kb.Tab) // Back is disabled on the first page
 	k.WaitJS(`document.activeElement.id === "session-home"`, "Tab to reach Home")
+	k.Keys(kb.Tab)
+	k.WaitJS(`document.activeElement.id === "session-prefs"`, "Tab to reach Display and language")
 	k.Keys(kb.Tab)
 	k.WaitJS(`document.activeElement.id === "session-end"`, "Tab to reach End session")
 	k.Keys(kb.Enter)
@@ -462,4 +469,45 @@ func TestRealAgentConfiguredLanguages(t *testing.T) {
 	if got := k.Str(`document.documentElement.lang`); got != "el" {
 		t.Errorf("the page's language is %q, want el (what a screen reader speaks it in)", got)
 	}
+}
+
+// The citizen's display choice reaches the portal: chosen on the PIN screen (Greek, larger
+// text, high contrast), the portal's pages come in Greek, with the forced high-contrast
+// style sheet, in a frame zoomed like the kiosk's text; changed during the session, the next
+// page follows.
+func TestRealAgentPortalFollowsTheDisplay(t *testing.T) {
+	env, k := startReal(t, kiosktest.Options{})
+	env.Insert(t, env.NewCard(t, citizen, "C-1001", vcard.AlgP256))
+	k.WaitPhase("pin")
+	chooseLanguage(t, k, "el")
+	k.Click("#pref-large-text")
+	k.Click("#pref-high-contrast")
+	k.WaitJS(`document.documentElement.classList.contains("large-text") && document.documentElement.classList.contains("high-contrast")`, "the display choice")
+	tapPIN(k, vcard.DefaultPIN)
+	k.WaitPhase("session")
+	waitPortalGreets(t, k, citizen)
+	if lang := inPortal[string](t, k.Context(), `document.documentElement.lang`); lang != "el" {
+		t.Errorf("the portal's page is in %q, want el (Accept-Language)", lang)
+	}
+	if bg := inPortal[string](t, k.Context(), `getComputedStyle(document.body).backgroundColor + "|" + getComputedStyle(document.querySelector("h1")).color`); bg != "rgb(0, 0, 0)|rgb(255, 255, 255)" {
+		t.Errorf("the portal's page in high contrast: body background | heading colour %q, want black | white", bg)
+	}
+	var holder float64
+	fmt.Sscanf(k.Str(`String(document.getElementById("portal-holder").getBoundingClientRect().width)`), "%g", &holder)
+	if w := inPortal[float64](t, k.Context(), `window.innerWidth`); w < holder/1.375-2 || w > holder/1.375+2 {
+		t.Errorf("the portal's viewport is %.0f CSS px in a %.0f px frame, want it zoomed by 1.375 (%.0f)", w, holder, holder/1.375)
+	}
+
+	// During the session: English and normal contrast from the next page on.
+	k.Click("#session-prefs")
+	k.Click(`#prefs button[data-lang="en"]`)
+	k.Click("#pref-high-contrast")
+	k.WaitJS(`document.documentElement.lang === "en" && !document.documentElement.classList.contains("high-contrast")`, "English, normal contrast")
+	k.Keys(kb.Escape)
+	clickPortalLink(t, k, "Έγγραφα") // the page shown is still the Greek one
+	waitPortal(t, k, `document.documentElement.lang === "en" && document.body.innerText.includes("Documents")`, "the next page in English")
+	if bg := inPortal[string](t, k.Context(), `getComputedStyle(document.body).backgroundColor`); bg == "rgb(0, 0, 0)" {
+		t.Error("high contrast turned off, but the next page still has the contrast sheet")
+	}
+	k.NoErrors()
 }

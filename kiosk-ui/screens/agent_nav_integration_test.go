@@ -30,10 +30,22 @@ func clickPortalLink(t *testing.T, k screens.Kiosk, text string) string {
 		t.Fatalf("the portal page has no %q link: %.300s", text, inPortal[string](t, k.Context(), `document.body.innerText`))
 	}
 	frame := screensRect(t, k, "portal-frame")
+	scale := frameScale(k)
 	before := inPortal[string](t, k.Context(), `location.href`)
-	k.Run(chromedp.MouseClickXY(frame[0]+xy[0], frame[1]+xy[1]))
+	k.Run(chromedp.MouseClickXY(frame[0]+xy[0]*scale, frame[1]+xy[1]*scale))
 	waitPortalLeaves(t, k.Context(), before)
 	return inPortal[string](t, k.Context(), `location.href`)
+}
+
+// frameScale is how much the UI zooms the portal's frame (1.375 with larger text, else 1):
+// a point in the frame's coordinates is this many CSS px of the UI's.
+func frameScale(k screens.Kiosk) float64 {
+	var scale float64
+	if _, err := fmt.Sscanf(k.Str(`(() => { const f = document.getElementById("portal-frame");
+		return String(f.getBoundingClientRect().width / f.offsetWidth); })()`), "%g", &scale); err != nil || scale <= 0 {
+		return 1
+	}
+	return scale
 }
 
 // waitPortalAt waits until the portal frame has loaded url.

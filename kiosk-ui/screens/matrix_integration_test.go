@@ -17,9 +17,12 @@ var resolutions = []struct {
 	w, h int64
 }{{"1280x800", 1280, 800}, {"1920x1080", 1920, 1080}, {"1080x1920", 1080, 1920}}
 
-// The citizen's display choices.
-var displayModes = []struct{ name, classes string }{
-	{"normal", ""}, {"large", "large-text"}, {"contrast", "high-contrast"},
+// The citizen's display choices, as the agent's state carries them.
+var displayModes = []struct {
+	name    string
+	display *displayInfo
+}{
+	{"normal", &displayInfo{}}, {"large", &displayInfo{LargeText: true}}, {"contrast", &displayInfo{HighContrast: true}},
 }
 
 // layoutProblems lists what a citizen would trip over on the screen shown (or the idle
@@ -86,8 +89,9 @@ func TestScreenMatrix(t *testing.T) {
 					k.waitJS(fmt.Sprintf(`document.querySelector("main > .screen:not([hidden]) h1").textContent === %q`, want), step.name+" heading "+want)
 				}
 				for _, mode := range displayModes {
-					evalJSVoid(t, k, fmt.Sprintf(`document.documentElement.classList.remove("large-text", "high-contrast");
-						if (%q) document.documentElement.classList.add(%q)`, mode.classes, mode.classes))
+					a.Update(func(s *agentState) { s.Display = mode.display })
+					k.waitJS(fmt.Sprintf(`document.documentElement.classList.contains("large-text") === %v &&
+						document.documentElement.classList.contains("high-contrast") === %v`, mode.display.LargeText, mode.display.HighContrast), mode.name)
 					for _, res := range resolutions {
 						name := fmt.Sprintf("%s-%s-%s-%s", step.name, lang, mode.name, res.name)
 						run(t, k.ctx, chromedp.EmulateViewport(res.w, res.h))
@@ -105,7 +109,7 @@ func TestScreenMatrix(t *testing.T) {
 					}
 				}
 				run(t, k.ctx, chromedp.EmulateViewport(1280, 800))
-				evalJSVoid(t, k, `document.documentElement.classList.remove("large-text", "high-contrast")`)
+				a.Update(func(s *agentState) { s.Display = nil })
 			}
 			k.noErrors()
 		})

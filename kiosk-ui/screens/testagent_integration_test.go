@@ -53,12 +53,20 @@ type agentState struct {
 	Seq     int          `json:"seq"`
 	Phase   string       `json:"phase"`
 	Lang    string       `json:"lang"`
+	Display *displayInfo `json:"display"`
 	Pin     *pinInfo     `json:"pin"`
 	Citizen *citizenInfo `json:"citizen"`
 	Session *sessionInfo `json:"session"`
 	Warning *warningInfo `json:"warning"`
 	Error   *errorInfo   `json:"error"`
 	Goodbye *goodbyeInfo `json:"goodbye"`
+}
+
+// displayInfo is the citizen's display choice; the test agent keeps it across Set, as the
+// agent does until idle.
+type displayInfo struct {
+	LargeText    bool `json:"largeText"`
+	HighContrast bool `json:"highContrast"`
 }
 
 type pinInfo struct {
@@ -94,9 +102,11 @@ type goodbyeInfo struct {
 type pageMessage struct {
 	V    int    `json:"v"`
 	Type string `json:"type"`
-	Pin  string `json:"pin,omitempty"`
-	Lang string `json:"lang,omitempty"`
-	Raw  string `json:"-"`
+	Pin          string `json:"pin,omitempty"`
+	Lang         string `json:"lang,omitempty"`
+	LargeText    *bool  `json:"large_text,omitempty"`
+	HighContrast *bool  `json:"high_contrast,omitempty"`
+	Raw          string `json:"-"`
 }
 
 func newTestAgent(t testing.TB) *testAgent {
@@ -153,6 +163,7 @@ var pageMessageFields = map[string][]string{
 	"end_session": {"type", "v"},
 	"activity":    {"type", "v"},
 	"language":    {"lang", "type", "v"},
+	"display":     {"high_contrast", "large_text", "type", "v"},
 }
 
 // checkMessages fails the test if the page sent anything the protocol does not define.
@@ -240,6 +251,11 @@ func (a *testAgent) received(data []byte) {
 			a.state.Lang = m.Lang
 			a.broadcastLocked()
 		}
+	case "display":
+		if m.LargeText != nil && m.HighContrast != nil {
+			a.state.Display = &displayInfo{LargeText: *m.LargeText, HighContrast: *m.HighContrast}
+			a.broadcastLocked()
+		}
 	case "activity":
 		if a.state.Warning != nil {
 			a.state.Warning = nil
@@ -289,6 +305,9 @@ func (a *testAgent) Set(s agentState) {
 	defer a.mu.Unlock()
 	if s.Lang == "" {
 		s.Lang = a.state.Lang
+	}
+	if s.Display == nil && s.Phase != "idle" {
+		s.Display = a.state.Display // the choice lasts until idle
 	}
 	s.Seq = a.state.Seq
 	a.state = s

@@ -19,6 +19,8 @@ var templateFuncs = template.FuncMap{
 	"roomLabel":     func(v string) string { return labelOf(rooms, v) },
 	"stages":        func() []Stage { return Stages },
 	"stageKey":      func(s Stage) string { return strings.ToLower(s.String()) },
+	"tr":            translate,
+	"date":          formatDate,
 }
 
 // pages holds one parsed template set per page.
@@ -39,6 +41,7 @@ func parsePages() (pages, error) {
 
 // pageData is what every page template sees.
 type pageData struct {
+	Lang    string // the page's language, from Accept-Language
 	Title   string
 	Nav     string
 	Static  string
@@ -61,8 +64,10 @@ func (s *Server) securityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 }
 
-func (s *Server) render(w http.ResponseWriter, status int, page string, d pageData) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, d pageData) {
 	d.Static = s.urls.Static
+	d.Lang = pageLanguage(r)
+	d.Title = translate(d.Lang, d.Title)
 	var buf bytes.Buffer
 	if err := s.pages[page].ExecuteTemplate(&buf, "layout", d); err != nil {
 		s.log.Error("render page", "page", page, "err", err)
@@ -70,6 +75,7 @@ func (s *Server) render(w http.ResponseWriter, status int, page string, d pageDa
 		return
 	}
 	s.securityHeaders(w.Header())
+	w.Header().Set("Vary", "Accept-Language")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
@@ -84,7 +90,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 	if code != "" {
 		w.Header().Set(RefusalHeader, code)
 	}
-	s.render(w, status, "message", pageData{Title: title, Data: messageData{Advice: advice, Code: code}})
+	s.render(w, r, status, "message", pageData{Title: title, Data: messageData{Advice: advice, Code: code}})
 }
 
 // renderRefusal answers a request whose client certificate is not accepted: 403 and a page
@@ -102,7 +108,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request, se *session)
 			open++
 		}
 	}
-	s.render(w, http.StatusOK, "home", pageData{Title: "Home", Nav: "home", Citizen: &se.citizen, CSRF: se.csrf,
+	s.render(w, r, http.StatusOK, "home", pageData{Title: "Home", Nav: "home", Citizen: &se.citizen, CSRF: se.csrf,
 		Data: struct {
 			Repairs []Repair
 			Open    int
@@ -119,7 +125,7 @@ func (s *Server) handleRepairs(w http.ResponseWriter, r *http.Request, se *sessi
 	if !known {
 		reported = ""
 	}
-	s.render(w, http.StatusOK, "repairs", pageData{Title: "My repairs", Nav: "repairs", Citizen: &se.citizen, CSRF: se.csrf,
+	s.render(w, r, http.StatusOK, "repairs", pageData{Title: "My repairs", Nav: "repairs", Citizen: &se.citizen, CSRF: se.csrf,
 		Data: struct {
 			Repairs  []Repair
 			Reported string
@@ -134,7 +140,7 @@ type repairFormData struct {
 	Rooms      []choice
 }
 
-func (s *Server) renderRepairForm(w http.ResponseWriter, status int, se *session, d repairFormData) {
+func (s *Server) renderRepairForm(w http.ResponseWriter, r *http.Request, status int, se *session, d repairFormData) {
 	d.Categories, d.Rooms = categories, rooms
 	d.ErrorFor = make(map[string]string, len(d.Errors))
 	for _, e := range d.Errors {
@@ -146,11 +152,11 @@ func (s *Server) renderRepairForm(w http.ResponseWriter, status int, se *session
 	if len(d.Errors) > 0 {
 		title = "Error: " + title
 	}
-	s.render(w, status, "repair_new", pageData{Title: title, Nav: "new", Citizen: &se.citizen, CSRF: se.csrf, Data: d})
+	s.render(w, r, status, "repair_new", pageData{Title: title, Nav: "new", Citizen: &se.citizen, CSRF: se.csrf, Data: d})
 }
 
 func (s *Server) handleRepairForm(w http.ResponseWriter, r *http.Request, se *session) {
-	s.renderRepairForm(w, http.StatusOK, se, repairFormData{})
+	s.renderRepairForm(w, r, http.StatusOK, se, repairFormData{})
 }
 
 func (s *Server) handleRepairPost(w http.ResponseWriter, r *http.Request, se *session) {
@@ -172,12 +178,12 @@ func (s *Server) handleRepairPost(w http.ResponseWriter, r *http.Request, se *se
 		vals := repairForm{Category: r.PostForm.Get(fieldCategory), Room: r.PostForm.Get(fieldRoom),
 			Description: r.PostForm.Get(fieldDescription), Phone: r.PostForm.Get(fieldPhone),
 			Urgent: r.PostForm.Get(fieldUrgent) == "yes"}
-		s.renderRepairForm(w, http.StatusUnprocessableEntity, se, repairFormData{Errors: errs, Values: vals})
+		s.renderRepairForm(w, r, http.StatusUnprocessableEntity, se, repairFormData{Errors: errs, Values: vals})
 		return
 	}
 	rp, err := s.repairs.add(se.citizen.Number, f)
 	if err != nil {
-		s.renderRepairForm(w, http.StatusUnprocessableEntity, se, repairFormData{
+		s.renderRepairForm(w, r, http.StatusUnprocessableEntity, se, repairFormData{
 			Errors: []fieldError{{fieldDescription, err.Error()}}, Values: f})
 		return
 	}
@@ -186,7 +192,7 @@ func (s *Server) handleRepairPost(w http.ResponseWriter, r *http.Request, se *se
 }
 
 func (s *Server) handleGallery(w http.ResponseWriter, r *http.Request, se *session) {
-	s.render(w, http.StatusOK, "gallery", pageData{Title: "Estate gallery", Nav: "gallery", Citizen: &se.citizen, CSRF: se.csrf,
+	s.render(w, r, http.StatusOK, "gallery", pageData{Title: "Estate gallery", Nav: "gallery", Citizen: &se.citizen, CSRF: se.csrf,
 		Data: struct{ Pages []int }{[]int{1, 2, 3, 4, 5}}})
 }
 
@@ -197,7 +203,7 @@ func (s *Server) handleLoad(w http.ResponseWriter, r *http.Request, se *session)
 			fmt.Sprintf("Gallery pages are numbered 1 to %d.", MaxLoadPage), "")
 		return
 	}
-	s.render(w, http.StatusOK, "load", pageData{Title: fmt.Sprintf("Gallery page %d", n), Nav: "gallery",
+	s.render(w, r, http.StatusOK, "load", pageData{Title: fmt.Sprintf("Gallery page %d", n), Nav: "gallery",
 		Citizen: &se.citizen, CSRF: se.csrf, Data: struct {
 			N, Prev, Next int
 			Images        []loadImage
@@ -219,14 +225,14 @@ func (s *Server) documents(c *Citizen) []document {
 }
 
 func (s *Server) handleDocuments(w http.ResponseWriter, r *http.Request, se *session) {
-	s.render(w, http.StatusOK, "documents", pageData{Title: "Documents", Nav: "documents", Citizen: &se.citizen, CSRF: se.csrf,
+	s.render(w, r, http.StatusOK, "documents", pageData{Title: "Documents", Nav: "documents", Citizen: &se.citizen, CSRF: se.csrf,
 		Data: struct{ Documents []document }{s.documents(&se.citizen)}})
 }
 
 func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request, se *session) {
 	for _, d := range s.documents(&se.citizen) {
 		if d.ID == r.PathValue("id") {
-			s.render(w, http.StatusOK, "document", pageData{Title: d.Title, Nav: "documents", Citizen: &se.citizen, CSRF: se.csrf, Data: d})
+			s.render(w, r, http.StatusOK, "document", pageData{Title: d.Title, Nav: "documents", Citizen: &se.citizen, CSRF: se.csrf, Data: d})
 			return
 		}
 	}
@@ -250,7 +256,7 @@ func (s *Server) handleDocumentDownload(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, se *session) {
-	s.render(w, http.StatusOK, "live", pageData{Title: "Live updates", Nav: "live", Citizen: &se.citizen, CSRF: se.csrf})
+	s.render(w, r, http.StatusOK, "live", pageData{Title: "Live updates", Nav: "live", Citizen: &se.citizen, CSRF: se.csrf})
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, se *session) {

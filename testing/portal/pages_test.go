@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -277,5 +278,49 @@ func TestDocumentsAndGallery(t *testing.T) {
 		if status, _, _ := b.get(t, w.urls.Portal+path); status != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", path, status)
 		}
+	}
+}
+
+// The portal speaks the citizen's language when the request asks for it (the kiosk's proxy
+// sends Accept-Language), English otherwise, and says that its pages vary with it.
+func TestPagesInTheCitizensLanguage(t *testing.T) {
+	w := newWorld(t, nil)
+	b := w.browser(t, card(t, w.pki, "Jane Citizen", "C-1001"))
+	b.get(t, w.urls.Home()) // sign in through the SSO
+	for _, c := range []struct{ accept, lang, welcome, nav string }{
+		{"el", "el", "Καλώς ήρθατε, Jane Citizen", "Οι επισκευές μου"},
+		{"el-GR,el;q=0.9,en;q=0.5", "el", "Καλώς ήρθατε, Jane Citizen", "Αποσύνδεση"},
+		{"el;q=0.4, en", "en", "Welcome, Jane Citizen", "My repairs"},
+		{"fr", "en", "Welcome, Jane Citizen", "Sign out"},
+		{"", "en", "Welcome, Jane Citizen", "Report a repair"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, w.urls.Home(), nil)
+		if c.accept != "" {
+			req.Header.Set("Accept-Language", c.accept)
+		}
+		res, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		page := string(body)
+		if !strings.Contains(page, `<html lang="`+c.lang+`">`) || !strings.Contains(page, c.welcome) || !strings.Contains(page, c.nav) {
+			t.Errorf("Accept-Language %q: want a %s page with %q and %q; got %.300s", c.accept, c.lang, c.welcome, c.nav, page)
+		}
+		if res.Header.Get("Vary") != "Accept-Language" {
+			t.Errorf("Accept-Language %q: Vary %q", c.accept, res.Header.Get("Vary"))
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, w.urls.Portal+"/repairs", nil)
+	req.Header.Set("Accept-Language", "el")
+	res, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "Πρόοδος") || strings.Contains(string(body), "Progress:") {
+		t.Errorf("the repairs page in Greek: %.400s", body)
 	}
 }

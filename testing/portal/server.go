@@ -275,7 +275,7 @@ func (s *Server) portalHandler() http.Handler {
 		}))
 	}
 	mux.HandleFunc("/", s.withCitizen(func(w http.ResponseWriter, r *http.Request, c *Citizen) {
-		s.render(w, http.StatusNotFound, "message", pageData{Title: "Page not found", Citizen: c,
+		s.render(w, r, http.StatusNotFound, "message", pageData{Title: "Page not found", Citizen: c,
 			Data: messageData{Advice: "Check the address, or go to the home page."}})
 	}))
 	return mux

@@ -144,7 +144,7 @@ function render(state) {
     updateLanguageButtons();
   }
   const langChanged = prev && prev.lang !== state.lang;
-  if (phase === 'idle' && prev && prev.phase !== 'idle' && prev.phase !== 'starting') resetPrefs();
+  showDisplay(state.display);
   if (phase !== 'session') {
     removePortal();
     closeWarning();
@@ -535,6 +535,20 @@ function updateLanguageButtons() {
   }
 }
 
+// The display choice belongs to the agent's state (it reaches the portal too): a toggle
+// shows the new choice at once and tells the agent, whose next state confirms it.
+function choosePref(name) {
+  setPref(name, !prefs[name]);
+  send({ type: 'display', large_text: prefs.largeText, high_contrast: prefs.highContrast });
+}
+
+// showDisplay renders the state's display choice (untrusted: only true counts).
+function showDisplay(d) {
+  const ok = Boolean(d) && typeof d === 'object';
+  setPref('largeText', ok && d.largeText === true);
+  setPref('highContrast', ok && d.highContrast === true);
+}
+
 function setPref(name, on) {
   prefs[name] = on;
   document.documentElement.classList.toggle('large-text', prefs.largeText);
@@ -572,8 +586,8 @@ function closePrefsPanel(refocus = false) {
 
 function wireControls() {
   const on = (id, type, handler) => $(id).addEventListener(type, trusted(handler));
-  on('pref-large-text', 'click', () => setPref('largeText', !prefs.largeText));
-  on('pref-high-contrast', 'click', () => setPref('highContrast', !prefs.highContrast));
+  on('pref-large-text', 'click', () => choosePref('largeText'));
+  on('pref-high-contrast', 'click', () => choosePref('highContrast'));
   on('session-end', 'click', () => send({ type: 'end_session' }));
   on('session-prefs', 'click', () => (prefsPanelOpen() ? closePrefsPanel(true) : openPrefsPanel()));
   on('session-prefs-panel', 'keydown', (ev) => {

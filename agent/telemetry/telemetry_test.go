@@ -183,6 +183,6 @@ type urlSession struct{ url string }
 func (p urlPortal) Open(context.Context, session.Credential, session.PortalEvents) (session.PortalSession, error) {
 	return urlSession{p.url}, nil
 }
-func (s urlSession) HomeURL() string { return s.url }
+func (s urlSession) HomeURL() string          { return s.url }
 func (urlSession) SetDisplay(session.Display) {}
-func (urlSession) Close() error      { return nil }
+func (urlSession) Close() error               { return nil }

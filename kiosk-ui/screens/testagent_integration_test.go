@@ -100,8 +100,8 @@ type goodbyeInfo struct {
 
 // pageMessage is one message the page sent; Raw is the frame as received.
 type pageMessage struct {
-	V    int    `json:"v"`
-	Type string `json:"type"`
+	V            int    `json:"v"`
+	Type         string `json:"type"`
 	Pin          string `json:"pin,omitempty"`
 	Lang         string `json:"lang,omitempty"`
 	LargeText    *bool  `json:"large_text,omitempty"`

@@ -288,10 +288,8 @@ func msg(t testing.TB, cat map[string]message, key string, vars map[string]any) 
 	}
 	s := m.text
 	if m.forms != nil {
-		s = m.forms["other"]
-		if n, _ := vars["n"].(int); n == 1 && m.forms["one"] != "" {
-			s = m.forms["one"]
-		}
+		n, _ := vars["n"].(int)
+		s = m.forms[pluralCategory(m.forms, n)]
 	}
 	return regexp.MustCompile(`\{(\w+)\}`).ReplaceAllStringFunc(s, func(p string) string {
 		if v, ok := vars[p[1:len(p)-1]]; ok {
@@ -299,6 +297,26 @@ func msg(t testing.TB, cat map[string]message, key string, vars map[string]any) 
 		}
 		return p
 	})
+}
+
+// pluralCategory is the CLDR plural category of a whole number n, as Intl.PluralRules gives
+// it for the catalogs' languages: one/other (English, Greek), or one/few/many (Polish, the
+// catalogs with "few" forms).
+func pluralCategory(forms map[string]string, n int) string {
+	if _, slavic := forms["few"]; slavic {
+		switch {
+		case n == 1:
+			return "one"
+		case n%10 >= 2 && n%10 <= 4 && (n%100 < 12 || n%100 > 14):
+			return "few"
+		default:
+			return "many"
+		}
+	}
+	if n == 1 && forms["one"] != "" {
+		return "one"
+	}
+	return "other"
 }
 
 // noKeysShown fails if any visible text looks like an untranslated catalog key.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestHandlerServesFilesWithTypesAndHeaders(t *testing.T) {
 		{"/style.css", "text/css; charset=utf-8", ":focus-visible"},
 		{"/i18n/en.json", "application/json", `"language.name": "English"`},
 		{"/i18n/el.json", "application/json", "Ελληνικά"},
-		{"/i18n/languages.json", "application/json", `"languages":["el","en"]`},
+		{"/i18n/languages.json", "application/json", `"languages":["el","en","pl"]`},
 		{"/settings.json", "application/json", `{"warningSound":false}`},
 		{"/?x=1", "text/html; charset=utf-8", "<!doctype html>"},
 	}
@@ -162,9 +163,18 @@ func TestIndexHasNoInlineScriptOrStyle(t *testing.T) {
 }
 
 func TestLanguages(t *testing.T) {
+	// One catalog file is one language: nothing else lists them.
+	files, err := filepath.Glob("assets/i18n/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, f := range files {
+		want = append(want, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
 	got := Languages()
-	if !slices.Equal(got, []string{"el", "en"}) {
-		t.Fatalf("Languages() = %q, want [el en]", got)
+	if !slices.Equal(got, want) || !slices.Contains(got, "pl") {
+		t.Fatalf("Languages() = %q, want the catalogs %q (el, en, pl)", got, want)
 	}
 	for _, tt := range []struct {
 		configured []string
@@ -172,7 +182,7 @@ func TestLanguages(t *testing.T) {
 		want       []string
 		wantDef    string
 	}{
-		{nil, "en", []string{"el", "en"}, "en"},
+		{nil, "en", Languages(), "en"},
 		{[]string{"el"}, "el", []string{"el"}, "el"},             // ui.languages: [el]
 		{[]string{"en", "el"}, "el", []string{"en", "el"}, "el"}, // the configured order
 		{[]string{"el", "fr"}, "fr", []string{"el"}, "el"},       // no catalog for fr

@@ -25,7 +25,7 @@ func tries(n int) *int { return &n }
 
 func msFromNow(d time.Duration) int64 { return time.Now().Add(d).UnixMilli() }
 
-var citizenNames = map[string]string{"en": "Jane Citizen", "el": "Ελένη Παπαδοπούλου"}
+var citizenNames = map[string]string{"en": "Jane Citizen", "el": "Ελένη Παπαδοπούλου", "pl": "Katarzyna Wiśniewska-Dąbrowska"}
 
 // screenStep is one screen of the walk through every phase.
 type screenStep struct {

@@ -17,6 +17,7 @@ import (
 
 	"smartpath/agent"
 	"smartpath/agent/config"
+	"smartpath/kiosk-ui/screens"
 	"smartpath/testing/pcscdtest"
 	"smartpath/testing/pki"
 	"smartpath/testing/portal"
@@ -88,6 +89,7 @@ func Start(t testing.TB, opts Options) *Env {
 	caFile := CAFile(t, p)
 	cfg := config.Default()
 	cfg.UI.Listen = "127.0.0.1:0"
+	cfg.UI.Languages = screens.Languages() // every catalog the screens have
 	cfg.UI.URLFile = filepath.Join(e.Dir, "ui-url")
 	cfg.Admin.Listen = "127.0.0.1:0"
 	cfg.Portal.Home = urls.Home()

@@ -49,6 +49,7 @@ ui:
   listen: 127.0.0.1:8470
   url_file: $state/ui-url
   require_shell: $shell
+  languages: [en, el, pl]
 portal:
   home: https://localhost:9443/
   origins: [https://localhost:9444, https://localhost:9445]

@@ -56,6 +56,7 @@ func check(k screens.Kiosk, name, lang string) {
 	k.NoKeysShown(name + "-" + lang)
 	k.CheckAxe("real " + name + "-" + lang)
 	k.Screenshot("real-" + name + "-" + lang)
+	k.FitsEveryResolution(name + "-" + lang)
 }
 
 // checkBrief checks a screen the agent shows only while the card or the portal works (the

@@ -76,3 +76,18 @@ func Msg(t testing.TB, lang, key string, vars map[string]any) string {
 
 // Forgotten is a script expression, true when the page shows and holds nothing of a citizen.
 const Forgotten = forgotten
+
+// FitsEveryResolution fails the test for each kiosk resolution at which the screen shown
+// scrolls, puts a control off screen or makes one too small (the matrix's layout checks),
+// then goes back to 1280×800.
+func (k Kiosk) FitsEveryResolution(name string) {
+	k.k.t.Helper()
+	for _, res := range resolutions {
+		run(k.k.t, k.k.ctx, chromedp.EmulateViewport(res.w, res.h))
+		evalJS[chromedp.Void](k.k.t, k.k.ctx, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`, chromedp.EvalAwaitPromise)
+		if p := k.k.str(layoutProblems); p != "" {
+			k.k.t.Errorf("real %s at %s:\n%s", name, res.name, p)
+		}
+	}
+	run(k.k.t, k.k.ctx, chromedp.EmulateViewport(1280, 800))
+}

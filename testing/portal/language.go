@@ -9,7 +9,7 @@ import (
 )
 
 // The demo portal speaks English and Greek, chosen by the request's Accept-Language (which
-// the kiosk sets to the citizen's language), as docs/portal-guide.md asks a portal to.
+// the kiosk sets to the citizen's language), as docs/portal-integration.md asks a portal to.
 const defaultLanguage = "en"
 
 var pageLanguages = map[string]bool{"en": true, "el": true}

@@ -240,7 +240,7 @@ func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request, se *sess
 }
 
 // handleDocumentDownload sends the letter as a plain-text attachment, as portals offer their
-// documents for saving; the kiosk shows it in the frame instead (docs/portal-guide.md).
+// documents for saving; the kiosk shows it in the frame instead (docs/portal-integration.md).
 func (s *Server) handleDocumentDownload(w http.ResponseWriter, r *http.Request, se *session) {
 	for _, d := range s.documents(&se.citizen) {
 		if d.ID == r.PathValue("id") {

@@ -117,7 +117,8 @@ func runAgent(cfgPath string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(os.Stderr, "kiosk UI: %s\n", a.UIOrigin())
+	// The UI's address is in the "kiosk-agent running" log line: every line on standard
+	// error is the logger's, so a collector can parse each one (log.format json).
 	return a.Run(ctx)
 }
 

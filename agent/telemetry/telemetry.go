@@ -39,6 +39,8 @@ type Telemetry struct {
 
 	sessions         *prometheus.CounterVec
 	sessionDuration  prometheus.Histogram
+	readerPresent    prometheus.Gauge
+	pcscdUp          prometheus.Gauge
 	state            *prometheus.GaugeVec
 	pinVerifications *prometheus.CounterVec
 	cardSignatures   prometheus.Counter
@@ -95,6 +97,12 @@ func New() *Telemetry {
 			Name: "kiosk_wipe_duration_seconds", Help: "Time to wipe a session (portal closed, card logged out, UI told).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
+		readerPresent: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kiosk_reader_present", Help: "1 while a usable card reader is connected.",
+		}),
+		pcscdUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kiosk_pcscd_up", Help: "1 while the PC/SC service answers.",
+		}),
 		shellConnected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kiosk_shell_connected", Help: "1 while the kiosk shell is connected on its channel.",
 		}),
@@ -112,7 +120,7 @@ func New() *Telemetry {
 	}
 	t.reg.MustRegister(t.sessions, t.sessionDuration, t.state, t.pinVerifications, t.cardSignatures,
 		t.cardEvents, t.portalErrors, t.pcscdRestarts, t.uiConnections, t.wipeDuration, t.buildInfo,
-		t.shellConnected, t.shellFailures, t.shellWipe,
+		t.shellConnected, t.shellFailures, t.shellWipe, t.readerPresent, t.pcscdUp,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, p := range session.Phases {
@@ -127,6 +135,9 @@ func New() *Telemetry {
 	}
 	for _, v := range cardKinds {
 		t.cardEvents.WithLabelValues(v)
+	}
+	for _, c := range []session.ErrorCode{session.ErrCodePortalUnavailable, session.ErrCodePortalUntrusted, session.ErrCodeClientCertRefused} {
+		t.portalErrors.WithLabelValues(string(c)) // every series from 0, so increase() sees the first error
 	}
 	version := "devel"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -209,6 +220,7 @@ func (t *Telemetry) Wiped(d time.Duration) { t.wipeDuration.Observe(d.Seconds())
 
 // SetReaderPresent records whether a usable reader is connected.
 func (t *Telemetry) SetReaderPresent(ok bool) {
+	t.readerPresent.Set(b2f(ok))
 	t.mu.Lock()
 	t.health.ReaderPresent = ok
 	t.mu.Unlock()
@@ -216,6 +228,7 @@ func (t *Telemetry) SetReaderPresent(ok bool) {
 
 // SetPCSCDUp records whether PC/SC answers.
 func (t *Telemetry) SetPCSCDUp(ok bool) {
+	t.pcscdUp.Set(b2f(ok))
 	t.mu.Lock()
 	t.health.PCSCDUp = ok
 	t.mu.Unlock()

@@ -33,9 +33,10 @@ const contrastPath = reservedPrefix + "contrast.css"
 const contrastLink = `<link rel="stylesheet" href="` + contrastPath + `">`
 
 // contrastCSS is the forced high-contrast sheet: white text on black, yellow links and
-// focus, every control outlined; pictures stay as they are.
+// focus, every control outlined; pictures stay as they are. The general rule has no
+// specificity (:where), so that the link and control rules after it win.
 const contrastCSS = `/* SmartPath kiosk: high contrast, chosen by the citizen */
-html, body, body *:not(img):not(svg):not(svg *):not(video):not(canvas) {
+html, body, :where(body *:not(img, svg, svg *, video, canvas)) {
   background-color: #000 !important; color: #fff !important; border-color: #fff !important;
   background-image: none !important; text-shadow: none !important; box-shadow: none !important;
 }

@@ -490,14 +490,16 @@ func TestRealAgentPortalFollowsTheDisplay(t *testing.T) {
 	if lang := inPortal[string](t, k.Context(), `document.documentElement.lang`); lang != "el" {
 		t.Errorf("the portal's page is in %q, want el (Accept-Language)", lang)
 	}
-	if bg := inPortal[string](t, k.Context(), `getComputedStyle(document.body).backgroundColor + "|" + getComputedStyle(document.querySelector("h1")).color`); bg != "rgb(0, 0, 0)|rgb(255, 255, 255)" {
-		t.Errorf("the portal's page in high contrast: body background | heading colour %q, want black | white", bg)
+	if bg := inPortal[string](t, k.Context(), `[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.querySelector("h1")).color,
+		getComputedStyle(document.querySelector("nav a")).color].join("|")`); bg != "rgb(0, 0, 0)|rgb(255, 255, 255)|rgb(255, 255, 0)" {
+		t.Errorf("the portal's page in high contrast: body background | heading | link colour %q, want black | white | yellow", bg)
 	}
 	var holder float64
 	fmt.Sscanf(k.Str(`String(document.getElementById("portal-holder").getBoundingClientRect().width)`), "%g", &holder)
 	if w := inPortal[float64](t, k.Context(), `window.innerWidth`); w < holder/1.375-2 || w > holder/1.375+2 {
 		t.Errorf("the portal's viewport is %.0f CSS px in a %.0f px frame, want it zoomed by 1.375 (%.0f)", w, holder, holder/1.375)
 	}
+	k.Screenshot("real-session-el-large-contrast")
 
 	// During the session: English and normal contrast from the next page on.
 	k.Click("#session-prefs")

@@ -68,16 +68,24 @@ func waitPortal(t *testing.T, k screens.Kiosk, expr, what string) {
 	t.Fatalf("the portal frame: %s did not happen within %v; it is at %s", what, realWait, href)
 }
 
-// The citizen's Back and Home in the kiosk bar move the portal frame, and a document the
-// portal sends as an attachment (the letter's download) opens in the frame, from where Back
-// returns: nothing is saved and the citizen is never stuck. Back never leaves the kiosk UI.
-func TestRealAgentBackHomeAndAttachment(t *testing.T) {
+// signedIn starts the real agent and signs a citizen in with the on-screen keypad; it
+// returns once the portal greets them in the frame.
+func signedIn(t *testing.T) (*kiosktest.Env, screens.Kiosk) {
+	t.Helper()
 	env, k := startReal(t, kiosktest.Options{})
 	env.Insert(t, env.NewCard(t, citizen, "C-1001", vcard.AlgP256))
 	k.WaitPhase("pin")
 	tapPIN(k, vcard.DefaultPIN)
 	k.WaitPhase("session")
 	waitPortalGreets(t, k, citizen)
+	return env, k
+}
+
+// The citizen's Back and Home in the kiosk bar move the portal frame, and a document the
+// portal sends as an attachment (the letter's download) opens in the frame, from where Back
+// returns: nothing is saved and the citizen is never stuck. Back never leaves the kiosk UI.
+func TestRealAgentBackHomeAndAttachment(t *testing.T) {
+	_, k := signedIn(t)
 	ui := k.Str(`location.href`)
 	home := inPortal[string](t, k.Context(), `location.href`)
 	backEnabled := func(want bool) {
@@ -134,12 +142,7 @@ func TestRealAgentBackHomeAndAttachment(t *testing.T) {
 // logged out and the screen asks for the card. A portal page that merely fetches its sign-out
 // address (a script, not the citizen) ends nothing.
 func TestRealAgentPortalSignOutEndsTheSession(t *testing.T) {
-	env, k := startReal(t, kiosktest.Options{})
-	env.Insert(t, env.NewCard(t, citizen, "C-1001", vcard.AlgP256))
-	k.WaitPhase("pin")
-	tapPIN(k, vcard.DefaultPIN)
-	k.WaitPhase("session")
-	waitPortalGreets(t, k, citizen)
+	env, k := signedIn(t)
 
 	// The portal's script posting to its sign-out address is not the citizen signing out.
 	inPortal[string](t, k.Context(), `(() => { fetch("/logout", {method: "POST", body: new URLSearchParams({csrf: "x"})}); return ""; })()`)

@@ -70,15 +70,8 @@ func TestScreenMatrix(t *testing.T) {
 	for _, lang := range Languages() {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
-			a := newTestAgent(t)
-			k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+			a, k := kioskIn(t, lang)
 			cat := catalog(t, lang)
-			k.waitPhase("idle")
-			if lang != "en" {
-				k.click(fmt.Sprintf(`#prefs button[data-lang=%q]`, lang))
-				a.Expect("language")
-			}
-			k.waitJS(fmt.Sprintf(`document.documentElement.lang === %q`, lang), "<html lang="+lang+">")
 			for _, step := range screenSteps(a, lang) {
 				a.Set(step.state)
 				k.waitPhase(step.state.Phase)

@@ -70,22 +70,30 @@ func screenSteps(a *testAgent, lang string) []screenStep {
 	)
 }
 
+// kioskIn opens the kiosk page on a scripted agent in a fresh browser and has the citizen
+// choose lang on the attract screen.
+func kioskIn(t *testing.T, lang string) (*testAgent, *kiosk) {
+	t.Helper()
+	a := newTestAgent(t)
+	k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+	k.waitPhase("idle")
+	if lang != "en" {
+		k.click(fmt.Sprintf(`#prefs button[data-lang=%q]`, lang))
+		if m := a.Expect("language"); m.Lang != lang || m.V != 1 {
+			t.Fatalf("language message %s, want lang %q", m.Raw, lang)
+		}
+	}
+	k.waitJS(fmt.Sprintf(`document.documentElement.lang === %q`, lang), "<html lang="+lang+">")
+	return a, k
+}
+
 // Every screen in every language: the right heading in the right language, focus on the
 // heading, no untranslated key, no serious axe violation; screenshots with -update.
 func TestEveryScreenInEveryLanguage(t *testing.T) {
 	for _, lang := range Languages() {
 		t.Run(lang, func(t *testing.T) {
-			a := newTestAgent(t)
-			k := openKiosk(t, newBrowser(t), a.URL(), a.Token())
+			a, k := kioskIn(t, lang)
 			cat := catalog(t, lang)
-			k.waitPhase("idle")
-			if lang != "en" {
-				k.click(fmt.Sprintf(`#prefs button[data-lang=%q]`, lang))
-				if m := a.Expect("language"); m.Lang != lang || m.V != 1 {
-					t.Fatalf("language message %s, want lang %q", m.Raw, lang)
-				}
-			}
-			k.waitJS(fmt.Sprintf(`document.documentElement.lang === %q`, lang), "<html lang="+lang+">")
 
 			prev := "idle"
 			for _, step := range screenSteps(a, lang) {

@@ -73,14 +73,7 @@ func TestScreenMatrix(t *testing.T) {
 			a, k := kioskIn(t, lang)
 			cat := catalog(t, lang)
 			for _, step := range screenSteps(a, lang) {
-				a.Set(step.state)
-				k.waitPhase(step.state.Phase)
-				want := msg(t, cat, step.heading, step.vars)
-				if step.state.Warning != nil {
-					k.waitJS(`document.getElementById("idle-warning").open`, "the idle warning")
-				} else {
-					k.waitJS(fmt.Sprintf(`document.querySelector("main > .screen:not([hidden]) h1").textContent === %q`, want), step.name+" heading "+want)
-				}
+				k.show(a, cat, step)
 				for _, mode := range displayModes {
 					a.Update(func(s *agentState) { s.Display = mode.display })
 					k.waitJS(fmt.Sprintf(`document.documentElement.classList.contains("large-text") === %v &&

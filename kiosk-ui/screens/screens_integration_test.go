@@ -87,6 +87,23 @@ func kioskIn(t *testing.T, lang string) (*testAgent, *kiosk) {
 	return a, k
 }
 
+// show has the scripted agent send the step's state and waits until the page shows it with
+// the step's heading (the idle warning's title when the warning is open).
+func (k *kiosk) show(a *testAgent, cat map[string]message, step screenStep) {
+	k.t.Helper()
+	a.Set(step.state)
+	k.waitPhase(step.state.Phase)
+	want := msg(k.t, cat, step.heading, step.vars)
+	if step.state.Warning != nil {
+		k.waitJS(`document.getElementById("idle-warning").open`, "the idle warning")
+		if got := k.str(`document.getElementById("warning-title").textContent`); got != want {
+			k.t.Errorf("%s: warning title %q, want %q", step.name, got, want)
+		}
+		return
+	}
+	k.waitJS(fmt.Sprintf(`document.querySelector("main > .screen:not([hidden]) h1").textContent === %q`, want), step.name+" heading "+want)
+}
+
 // Every screen in every language: the right heading in the right language, focus on the
 // heading, no untranslated key, no serious axe violation; screenshots with -update.
 func TestEveryScreenInEveryLanguage(t *testing.T) {
@@ -97,19 +114,9 @@ func TestEveryScreenInEveryLanguage(t *testing.T) {
 
 			prev := "idle"
 			for _, step := range screenSteps(a, lang) {
-				a.Set(step.state)
-				k.waitPhase(step.state.Phase)
-				want := msg(t, cat, step.heading, step.vars)
-				if step.state.Warning != nil {
-					k.waitJS(`document.getElementById("idle-warning").open`, "the idle warning")
-					if got := k.str(`document.getElementById("warning-title").textContent`); got != want {
-						t.Errorf("%s: warning title %q, want %q", step.name, got, want)
-					}
-				} else {
-					k.waitJS(fmt.Sprintf(`document.querySelector("main > .screen:not([hidden]) h1").textContent === %q`, want), step.name+" heading "+want)
-					if step.state.Phase != prev {
-						k.waitJS(`document.activeElement === document.querySelector("main > .screen:not([hidden]) h1")`, step.name+": focus on the heading")
-					}
+				k.show(a, cat, step)
+				if step.state.Warning == nil && step.state.Phase != prev {
+					k.waitJS(`document.activeElement === document.querySelector("main > .screen:not([hidden]) h1")`, step.name+": focus on the heading")
 				}
 				prev = step.state.Phase
 				if step.state.Phase == "session" {

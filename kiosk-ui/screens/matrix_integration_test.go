@@ -48,9 +48,19 @@ const layoutProblems = `(() => {
 			}
 			if (e.tagName !== "BUTTON") continue;
 			if (r.width < 44 || r.height < 44) out.push(name(e) + " is smaller than 44x44: " + Math.round(r.width) + "x" + Math.round(r.height));
-			const range = document.createRange();
-			range.selectNodeContents(e);
-			const t = range.getBoundingClientRect(), s = getComputedStyle(e);
+			// The label's box: its visible text (a visually hidden part, read out only, aside).
+			const t = { left: Infinity, right: -Infinity, width: 0 };
+			const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+			for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+				if (!n.textContent.trim() || getComputedStyle(n.parentElement).position === "absolute") continue;
+				const range = document.createRange();
+				range.selectNodeContents(n);
+				const b = range.getBoundingClientRect();
+				t.left = Math.min(t.left, b.left);
+				t.right = Math.max(t.right, b.right);
+			}
+			t.width = Math.max(0, t.right - t.left);
+			const s = getComputedStyle(e);
 			const left = r.left + parseFloat(s.borderLeftWidth), right = r.right - parseFloat(s.borderRightWidth);
 			if (t.width > 0 && (t.left - left < 4 || right - t.right < 4)) {
 				out.push(name(e) + " has its text against its edges: " + Math.round(t.left - left) + " and " + Math.round(right - t.right) + " px");
@@ -84,6 +94,13 @@ func TestScreenMatrix(t *testing.T) {
 						evalJS[chromedp.Void](t, k.ctx, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`, chromedp.EvalAwaitPromise)
 						if p := k.str(layoutProblems); p != "" {
 							t.Errorf("%s:\n%s", name, p)
+						}
+						if step.state.Phase == "session" && res.name == "1280x800" {
+							// One row over the portal: 64 px, a little more with larger text.
+							limit := map[bool]float64{false: 64, true: 80}[mode.display.LargeText]
+							if h := evalJS[float64](t, k.ctx, `document.querySelector(".session-bar").getBoundingClientRect().height`); h > limit {
+								t.Errorf("%s: the session bar is %.0f px high, want at most %.0f", name, h, limit)
+							}
 						}
 						k.checkAxe(name)
 						if matrixDir != "" {

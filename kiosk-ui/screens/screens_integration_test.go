@@ -399,6 +399,13 @@ func TestSessionFrame(t *testing.T) {
 	k.click("#pref-large-text")
 	k.click("#pref-high-contrast")
 	k.waitJS(`document.documentElement.classList.contains("large-text") && document.documentElement.classList.contains("high-contrast")`, "the display toggles")
+	// The open panel covers none of the bar's controls.
+	if over := k.str(`(() => { const p = document.getElementById("session-prefs-panel").getBoundingClientRect();
+		return [...document.querySelectorAll(".session-bar > button, .session-nav button")].filter(b => {
+			const r = b.getBoundingClientRect();
+			return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top; }).map(b => b.id).join(","); })()`); over != "" {
+		t.Errorf("the display panel covers the bar's %s", over)
+	}
 	k.checkAxe("session high contrast")
 	k.click("#session-end")
 	a.Expect("end_session")

@@ -20,16 +20,24 @@ const ticketWait = 500 * time.Millisecond
 //     queues requests beyond the stream limit on it, so dials would only make spare
 //     connections) or if the origin gives no tickets (each new connection would cost a
 //     signature; the requests queue for the one keep-alive connection instead).
-//   - With a ticket cached and no such anchor, dials go in parallel and resume the session.
+//   - A cached ticket is first tried alone, on a connection that offers no card (a trial):
+//     a portal that resumes answers without asking for a certificate and the ticket is
+//     proven; one that does not would ask for the card, so the trial connection is dropped
+//     unsigned and the origin's tickets count as useless from then on (some servers hand
+//     out tickets they never accept, e.g. nginx with ssl_session_cache off over TLS 1.3).
+//   - With a proven ticket cached and no such anchor, dials go in parallel and resume.
 //
 // Dials for websocket upgrades (HTTP/1.1 only) ignore the anchor.
 type gate struct {
-	resumable func() bool // whether a session ticket is cached
+	hasTicket func() bool // whether a session ticket is cached
 
 	mu       sync.Mutex
-	inflight chan struct{} // closed when the leading handshake settles
+	inflight chan struct{} // closed when the leading handshake or the trial settles
 	timer    *time.Timer
 	anchor   *anchor
+	// proven: a trial resumed with a cached ticket; useless: one did not, so tickets of
+	// this origin are never relied on again this session.
+	proven, useless bool
 }
 
 type anchor struct {
@@ -40,10 +48,15 @@ type anchor struct {
 type admission int
 
 const (
-	dialFree admission = iota // dial now
-	dialLead                  // dial now, others wait; call led afterwards
-	dialWait                  // wait on the channel and ask again
+	dialFree  admission = iota // dial now
+	dialLead                   // dial now, others wait; call led afterwards
+	dialTrial                  // dial with the ticket and without the card, others wait; call tried afterwards
+	dialWait                   // wait on the channel and ask again
 )
+
+// resumableLocked reports whether dials may count on resuming: a ticket is cached and the
+// origin has not shown that its tickets are useless.
+func (g *gate) resumableLocked() bool { return !g.useless && g.hasTicket() }
 
 func (g *gate) enter(ignoreAnchor bool) (admission, <-chan struct{}) {
 	g.mu.Lock()
@@ -51,15 +64,32 @@ func (g *gate) enter(ignoreAnchor bool) (admission, <-chan struct{}) {
 	if g.inflight != nil {
 		return dialWait, g.inflight
 	}
-	resumable := g.resumable()
+	resumable := g.resumableLocked()
 	if a := g.anchor; a != nil && !ignoreAnchor && (a.h2 || !resumable) {
 		return dialWait, a.closed
 	}
-	if resumable {
+	if resumable && g.proven {
 		return dialFree, nil
 	}
 	g.inflight = make(chan struct{})
+	if resumable {
+		return dialTrial, nil
+	}
 	return dialLead, nil
+}
+
+// tried records a trial's outcome: resumed, or the portal would have needed the card
+// (refused is false for a trial that failed for another reason, such as the network).
+func (g *gate) tried(resumed, refused bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case resumed:
+		g.proven = true
+	case refused:
+		g.useless = true
+	}
+	g.releaseLocked()
 }
 
 // led records the outcome of a leading handshake. tc is the connection under conn; main says
@@ -85,7 +115,7 @@ func (g *gate) led(conn *tls.Conn, tc *trackedConn, err error, main bool) {
 		}
 	}
 	switch {
-	case g.resumable(), cs.Version < tls.VersionTLS13: // TLS 1.2 tickets come inside the handshake
+	case g.resumableLocked(), cs.Version < tls.VersionTLS13: // TLS 1.2 tickets come inside the handshake
 		g.releaseLocked()
 	case g.timer == nil:
 		g.timer = time.AfterFunc(ticketWait, g.release)

@@ -98,7 +98,7 @@ func newDialer(ctx context.Context, cfg Config, om *originMap, cert *tls.Certifi
 	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	for _, o := range om.list {
 		u := &upstream{origin: o, cache: &ticketCache{m: map[string]*tls.ClientSessionState{}}}
-		u.gate.resumable = u.cache.has
+		u.gate.hasTicket = u.cache.has
 		u.cache.onPut = u.gate.release
 		base := &tls.Config{
 			RootCAs:              cfg.RootCAs,
@@ -140,7 +140,21 @@ func (d *dialer) dialTLS(ctx context.Context, addr string, h1 bool) (net.Conn, e
 			}
 			continue
 		}
-		conn, tracked, err := d.handshake(ctx, u, addr, h1)
+		trial := adm == dialTrial
+		conn, tracked, asked, err := d.handshake(ctx, u, addr, h1, trial)
+		if trial {
+			resumed := err == nil && conn.ConnectionState().DidResume
+			u.gate.tried(resumed, asked || (err == nil && !resumed))
+			if !resumed {
+				if err == nil {
+					tracked.Close() // the portal did not resume: this connection has no card
+				}
+				if err == nil || asked {
+					continue // ask the gate again: now without counting on tickets
+				}
+				return nil, err
+			}
+		}
 		if adm == dialLead {
 			u.gate.led(conn, tracked, err, !h1)
 		}
@@ -157,7 +171,10 @@ func (d *dialer) upstreamFor(o *origin) *upstream {
 	return d.byAddr[net.JoinHostPort(o.hostname, o.port)]
 }
 
-func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 bool) (*tls.Conn, *trackedConn, error) {
+// handshake dials addr and makes the TLS handshake. A trial offers the cached ticket and no
+// card: asked reports whether the portal asked for a client certificate anyway (it did not
+// resume), in which case an empty certificate was sent and the card did not sign.
+func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1, trial bool) (conn *tls.Conn, tracked *trackedConn, asked bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	stop := context.AfterFunc(d.ctx, cancel)
@@ -169,22 +186,29 @@ func (d *dialer) handshake(ctx context.Context, u *upstream, addr string, h1 boo
 	var nd net.Dialer
 	raw, err := nd.DialContext(ctx, "tcp", target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to %s: %w", u.origin.upOrigin, err)
+		return nil, nil, false, fmt.Errorf("connect to %s: %w", u.origin.upOrigin, err)
 	}
 	tracked, ok := d.conns.add(raw)
 	if !ok {
-		return nil, nil, net.ErrClosed
+		return nil, nil, false, net.ErrClosed
 	}
 	cfg := u.tlsH2
 	if h1 {
 		cfg = u.tlsH1
 	}
+	if trial {
+		cfg = cfg.Clone()
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked = true
+			return &tls.Certificate{}, nil // no card on a trial
+		}
+	}
 	tc := tls.Client(tracked, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		tracked.Close()
-		return nil, nil, fmt.Errorf("TLS handshake with %s: %w", u.origin.upOrigin, err)
+		return nil, nil, asked, fmt.Errorf("TLS handshake with %s: %w", u.origin.upOrigin, err)
 	}
-	return tc, tracked, nil
+	return tc, tracked, asked, nil
 }
 
 // newTransports builds the session's transports: one that speaks HTTP/2 where the origin

@@ -8,6 +8,7 @@ pkgs=(
   chromium                                                                   # web screens in a real browser
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64                                  # Windows build of the shell
   util-linux iproute2 procps                                                 # unshare, ip, pgrep
+  nginx-light                                                                # a real third-party portal (TLS resumption on and off)
 )
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)                            # axe-core for the accessibility tests
 missing=()

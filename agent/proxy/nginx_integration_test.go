@@ -38,24 +38,6 @@ type nginxOpts struct {
 	tls    string // "TLSv1.2" or "TLSv1.3"
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // resources is how many subresources the home page has: a portal page with its styles,
 // scripts and pictures.
 const resources = 20
@@ -96,12 +78,7 @@ func startNginx(t *testing.T, ca *testCA, o nginxOpts) *nginxPortal {
 			t.Fatal(err)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := freePortBlock(t, 1)
 	resume := "ssl_session_tickets off; ssl_session_cache off;"
 	if o.resume {
 		resume = "ssl_session_tickets on; ssl_session_cache shared:portal:1m;"
@@ -145,7 +122,7 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stderr lockedBuffer
+	var stderr syncBuffer
 	cmd := exec.Command(nginxPath, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr")
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -20,6 +20,9 @@ var (
 		string(session.ReasonReaderLost), string(session.ReasonServiceLost)}
 	pinResults = []string{"ok", "wrong", "blocked", "failed"}
 	cardKinds  = []string{"inserted", "removed", "read_ok", "read_failed", "reader_added", "reader_removed"}
+	// portalCodes are the codes a portal session can fail with (kiosk_portal_errors_total).
+	portalCodes = []string{string(session.ErrCodePortalUnavailable), string(session.ErrCodePortalUntrusted),
+		string(session.ErrCodeClientCertRefused)}
 	errorCodes = []string{string(session.ErrCodeCardUnreadable), string(session.ErrCodeCardUnsupported),
 		string(session.ErrCodeCardExpired), string(session.ErrCodePINBlocked), string(session.ErrCodePortalUnavailable),
 		string(session.ErrCodePortalUntrusted), string(session.ErrCodeClientCertRefused),
@@ -136,8 +139,8 @@ func New() *Telemetry {
 	for _, v := range cardKinds {
 		t.cardEvents.WithLabelValues(v)
 	}
-	for _, c := range []session.ErrorCode{session.ErrCodePortalUnavailable, session.ErrCodePortalUntrusted, session.ErrCodeClientCertRefused} {
-		t.portalErrors.WithLabelValues(string(c)) // every series from 0, so increase() sees the first error
+	for _, v := range portalCodes {
+		t.portalErrors.WithLabelValues(v) // every series from 0, so increase() sees the first error
 	}
 	version := "devel"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -201,7 +204,7 @@ func (t *Telemetry) CardEvent(kind string) {
 
 // PortalError counts a portal session that failed to open, by session.ErrorCode.
 func (t *Telemetry) PortalError(code string) {
-	t.portalErrors.WithLabelValues(allow(code, errorCodes)).Inc()
+	t.portalErrors.WithLabelValues(allow(code, portalCodes)).Inc()
 }
 
 // PCSCDRestarted counts PC/SC coming back after being lost.

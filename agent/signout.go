@@ -19,8 +19,9 @@ func newSignOutWatch(targets []string, end func()) *signOutWatch {
 	return w
 }
 
-// response is proxy.Config.OnResponse. Only a navigation counts: a page's script or the
-// browser's prefetch of the sign-out link is not the citizen signing out.
+// response is proxy.Config.OnResponse. Only a navigation of the frame counts (the portal's
+// own page moving there is the portal signing the citizen out): a script's fetch of the
+// address or the browser's prefetch of the link is not.
 func (w *signOutWatch) response(portalOrigin string, r *http.Request, _ int) {
 	if len(w.targets) == 0 || !citizenAction(r) {
 		return
